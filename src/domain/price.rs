@@ -1,0 +1,130 @@
+//! Money as integer pence, so sums, comparisons and SQL filters are exact.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use super::DomainError;
+
+/// An amount in GBP held as whole pence (`51.77` is `Price(5177)`).
+///
+/// Displays as `51.77`; serialises to JSON as the number `51.77` with exactly
+/// two decimals (never `51.8` or `10.0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Price(u64);
+
+impl Price {
+    pub const fn from_pence(pence: u64) -> Self {
+        Price(pence)
+    }
+
+    pub const fn pence(self) -> u64 {
+        self.0
+    }
+
+    /// Parses a GBP amount as the site or a user writes it: `51.77`, `£51.77`,
+    /// `10`, `10.5`. More than two decimals, signs and non-numbers are errors.
+    pub fn parse_gbp(text: &str) -> Result<Self, DomainError> {
+        let err = || DomainError::Price(text.to_owned());
+        let digits = text.trim().trim_start_matches('£').trim();
+        let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() || !all_digits(whole) || !all_digits(frac) || frac.len() > 2 {
+            return Err(err());
+        }
+        if digits.contains('.') && frac.is_empty() {
+            return Err(err());
+        }
+        let whole: u64 = whole.parse().map_err(|_| err())?;
+        let frac: u64 = match frac.len() {
+            0 => 0,
+            1 => frac.parse::<u64>().map_err(|_| err())? * 10,
+            _ => frac.parse().map_err(|_| err())?,
+        };
+        whole
+            .checked_mul(100)
+            .and_then(|p| p.checked_add(frac))
+            .map(Price)
+            .ok_or_else(err)
+    }
+}
+
+impl fmt::Display for Price {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+impl FromStr for Price {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Price::parse_gbp(s)
+    }
+}
+
+impl Serialize for Price {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_raw_number(&self.to_string(), serializer)
+    }
+}
+
+/// A derived figure (an average, a median) shown with two decimals, as a JSON
+/// number: `35.07`, not `35.0702`.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct Decimal2(pub f64);
+
+impl fmt::Display for Decimal2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Adding 0.0 turns -0.0 into 0.0; non-finite values have no JSON form.
+        let value = if self.0.is_finite() { self.0 + 0.0 } else { 0.0 };
+        write!(f, "{value:.2}")
+    }
+}
+
+impl Serialize for Decimal2 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serialize_raw_number(&self.to_string(), serializer)
+    }
+}
+
+/// Emits `number` verbatim as a JSON number through serde_json's raw values,
+/// so the two decimals survive. `number` is always produced by our own
+/// formatting above, so it is valid JSON.
+fn serialize_raw_number<S: Serializer>(number: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    let raw = RawValue::from_string(number.to_owned()).map_err(serde::ser::Error::custom)?;
+    raw.serialize(serializer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_site_and_user_amounts() {
+        assert_eq!(Price::parse_gbp("£51.77").unwrap().pence(), 5177);
+        assert_eq!(Price::parse_gbp("51.77").unwrap().pence(), 5177);
+        assert_eq!(Price::parse_gbp("10").unwrap().pence(), 1000);
+        assert_eq!(Price::parse_gbp("10.5").unwrap().pence(), 1050);
+        assert_eq!(Price::parse_gbp("0.00").unwrap().pence(), 0);
+    }
+
+    #[test]
+    fn rejects_what_is_not_an_amount() {
+        for bad in [
+            "", "abc", "-1", "1.234", "NaN", "inf", "1e3", "1.", ".5", "1,00", "99999999999999999999",
+        ] {
+            assert!(Price::parse_gbp(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn displays_and_serialises_with_two_decimals() {
+        let p = Price::from_pence(1000);
+        assert_eq!(p.to_string(), "10.00");
+        assert_eq!(serde_json::to_string(&p).unwrap(), "10.00");
+        assert_eq!(serde_json::to_string(&Decimal2(35.0702)).unwrap(), "35.07");
+        assert_eq!(serde_json::to_string(&Decimal2(-0.0)).unwrap(), "0.00");
+    }
+}

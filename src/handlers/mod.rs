@@ -1,0 +1,1 @@
+//! One function per endpoint: typed parameters in, a serialisable value out.

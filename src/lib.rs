@@ -1,0 +1,28 @@
+//! # books
+//!
+//! A data pipeline and JSON API over the books.toscrape.com catalogue.
+//!
+//! ```text
+//! site ──scrape──▶ Vec<Book> ──store──▶ data/books.csv + data/books.db ──http──▶ JSON
+//! ```
+//!
+//! Module map:
+//! - [`domain`]: `Book`, `BookId`, `Rating`, `Price`: validated value types.
+//! - [`scrape`]: fetch and parse the site (pure parser, retrying client, bounded crawl).
+//! - [`store`]: the CSV, the prebuilt SQLite file (build, validate, read-only queries).
+//! - [`http`]: the route table, typed query parameters, problem+json errors, dispatch.
+//! - [`handlers`]: one function per endpoint over the store.
+//! - [`adapters`]: the Vercel function entry point and the local server.
+
+pub mod adapters;
+pub mod domain;
+pub mod handlers;
+pub mod http;
+pub mod scrape;
+pub mod store;
+
+/// The crate version, reported by `/health` and sent in the scraper's User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where stored URLs point, whatever base URL a scrape fetched from.
+pub const CANONICAL_BASE_URL: &str = "https://books.toscrape.com/";

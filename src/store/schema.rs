@@ -1,0 +1,67 @@
+//! The SQLite schema of `data/books.db`: the one place that names its tables,
+//! columns and indexes. The builder creates it; the read side queries it.
+
+/// Bumped whenever the schema changes; kept in the `meta` table.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Creates every table and index. Prices are integer pence.
+pub const CREATE: &str = r#"
+CREATE TABLE categories (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    slug        TEXT NOT NULL UNIQUE,
+    book_count  INTEGER NOT NULL
+);
+
+CREATE TABLE books (
+    id                   INTEGER PRIMARY KEY,
+    upc                  TEXT NOT NULL UNIQUE,
+    title                TEXT NOT NULL,
+    category_id          INTEGER NOT NULL REFERENCES categories(id),
+    category             TEXT NOT NULL,
+    price_pence          INTEGER NOT NULL CHECK (price_pence >= 0),
+    price_excl_tax_pence INTEGER NOT NULL CHECK (price_excl_tax_pence >= 0),
+    tax_pence            INTEGER NOT NULL CHECK (tax_pence >= 0),
+    rating               INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+    availability         TEXT NOT NULL,
+    stock                INTEGER NOT NULL CHECK (stock >= 0),
+    review_count         INTEGER NOT NULL CHECK (review_count >= 0),
+    product_type         TEXT NOT NULL,
+    description          TEXT NOT NULL,
+    image_url            TEXT NOT NULL,
+    product_url          TEXT NOT NULL
+);
+
+-- One index per filter and sort the API offers; id breaks ties everywhere.
+CREATE INDEX books_by_category ON books(category_id, id);
+CREATE INDEX books_by_price    ON books(price_pence, id);
+CREATE INDEX books_by_rating   ON books(rating, id);
+CREATE INDEX books_by_stock    ON books(stock, id);
+CREATE INDEX books_by_title    ON books(title COLLATE NOCASE, id);
+
+-- Full-text index over title and description (external content: no copy).
+CREATE VIRTUAL TABLE books_fts USING fts5(
+    title, description,
+    content = 'books', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"#;
+
+/// Keys of the `meta` table.
+pub mod meta_key {
+    pub const SCHEMA_VERSION: &str = "schema_version";
+    /// RFC 3339 UTC time the scrape finished.
+    pub const SCRAPED_AT: &str = "scraped_at";
+    /// The base URL the scrape fetched from.
+    pub const SOURCE: &str = "source";
+    /// The book count the site itself reported ("1000 results").
+    pub const REPORTED_TOTAL: &str = "reported_total";
+    pub const BOOK_COUNT: &str = "book_count";
+    /// SHA-256 (hex) of the canonical CSV serialisation of the books.
+    pub const CONTENT_HASH: &str = "content_hash";
+}

@@ -1,0 +1,95 @@
+//! The read side of `books.db`: opened read-only and immutable, once per
+//! process, and shared by every request through a small connection pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags};
+use thiserror::Error;
+
+/// Why the database could not be opened or queried.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database {path} not found")]
+    Missing { path: PathBuf },
+    #[error("cannot open database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("database query failed: {0}")]
+    Query(#[from] rusqlite::Error),
+}
+
+/// Opens `path` read-only with `immutable=1`: SQLite then takes no locks and
+/// never looks for a journal, which is right for a file nothing writes to.
+pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
+    if !path.is_file() {
+        return Err(StoreError::Missing {
+            path: path.to_owned(),
+        });
+    }
+    let uri = immutable_uri(path);
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    Connection::open_with_flags(&uri, flags).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// `file:` URI for `path`, with the characters URIs reserve escaped.
+fn immutable_uri(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    let mut uri = String::from("file:");
+    for byte in absolute.to_string_lossy().bytes() {
+        match byte {
+            b'?' | b'#' | b'%' => uri.push_str(&format!("%{byte:02X}")),
+            _ => uri.push(byte as char),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+/// The catalogue database, shared by every request of a process.
+pub struct Store {
+    path: PathBuf,
+    /// Idle connections; a request takes one and gives it back.
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Store {
+    /// Opens the database and checks that it is one of ours.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = open_read_only(path)?;
+        conn.query_row("SELECT count(*) FROM books", [], |row| row.get::<_, i64>(0))?;
+        Ok(Store {
+            path: path.to_owned(),
+            idle: Mutex::new(vec![conn]),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `query` on a pooled connection.
+    pub fn with_connection<T>(
+        &self,
+        query: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_read_only(&self.path)?,
+        };
+        let result = query(&conn);
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        result
+    }
+}
