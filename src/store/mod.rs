@@ -5,3 +5,14 @@ pub mod schema;
 pub mod sqlite;
 
 pub use sqlite::{Store, StoreError};
+
+/// What a scrape knows besides the books; kept in the database's `meta` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScrapeMeta {
+    /// RFC 3339 UTC time the scrape finished, e.g. `2026-11-27T09:00:00Z`.
+    pub scraped_at: String,
+    /// The base URL the scrape fetched from.
+    pub source: String,
+    /// The book count the site itself reported ("1000 results"), if known.
+    pub reported_total: Option<u32>,
+}

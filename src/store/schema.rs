@@ -17,6 +17,9 @@ CREATE TABLE books (
     id                   INTEGER PRIMARY KEY,
     upc                  TEXT NOT NULL UNIQUE,
     title                TEXT NOT NULL,
+    -- Rust's Unicode lowercase of title: case-insensitive substring search
+    -- with instr(), where SQLite's own lower()/LIKE fold only ASCII.
+    title_folded         TEXT NOT NULL,
     category_id          INTEGER NOT NULL REFERENCES categories(id),
     category             TEXT NOT NULL,
     price_pence          INTEGER NOT NULL CHECK (price_pence >= 0),
