@@ -1,0 +1,318 @@
+//! The crawl: follow the catalogue's listing pages from `catalogue/page-1.html`
+//! through their "next" links, and fetch every product page they link with
+//! bounded concurrency while later listing pages are still being read.
+//! HTML is parsed on tokio's blocking pool so every core parses while I/O
+//! goes on. A failed page is recorded in the [`ScrapeReport`] and the run
+//! goes on; the caller decides what failures mean.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::channel::mpsc;
+use thiserror::Error;
+use url::Url;
+
+use super::client::{Client, ClientConfig, FetchError};
+use super::parse::{self, ListingPage, ParseError};
+use super::progress::Progress;
+use crate::domain::{Book, BookId};
+
+/// The default number of product pages in flight.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// What to crawl and how.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// The site's root, e.g. `https://books.toscrape.com/` or a mirror's.
+    pub base_url: Url,
+    /// Product pages fetched at once (at least 1).
+    pub concurrency: usize,
+    /// Timeouts and retry policy.
+    pub client: ClientConfig,
+}
+
+impl CrawlConfig {
+    /// Defaults for `base_url`: [`DEFAULT_CONCURRENCY`], default client.
+    pub fn new(base_url: Url) -> Self {
+        CrawlConfig {
+            base_url,
+            concurrency: DEFAULT_CONCURRENCY,
+            client: ClientConfig::default(),
+        }
+    }
+}
+
+/// A page that could not be fetched or parsed, for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The page's URL as fetched.
+    pub url: String,
+    /// What went wrong (after any retries).
+    pub reason: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.url, self.reason)
+    }
+}
+
+/// What a crawl did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScrapeReport {
+    /// Pages fetched and parsed (listing and product pages).
+    pub pages: u64,
+    /// Books extracted.
+    pub books: u64,
+    /// Retries made by the HTTP client.
+    pub retries: u64,
+    /// Pages that failed for good, in the order they failed.
+    pub failures: Vec<Failure>,
+    /// Wall time of the crawl.
+    pub elapsed: Duration,
+}
+
+impl ScrapeReport {
+    /// True when no page failed.
+    pub fn is_complete(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl fmt::Display for ScrapeReport {
+    /// The one-line summary: `pages 1050, books 1000, retries 0, failures 0, elapsed 0.41s`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "pages {}, books {}, retries {}, failures {}, elapsed {:.2}s",
+            self.pages,
+            self.books,
+            self.retries,
+            self.failures.len(),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// The crawl's result: the books sorted by id, what happened, and the total
+/// the site reported on its listing pages (if it did).
+#[derive(Debug, Clone)]
+pub struct CrawlOutput {
+    /// Every book extracted, sorted by id, each id once.
+    pub books: Vec<Book>,
+    /// Counts, failures, time.
+    pub report: ScrapeReport,
+    /// "<strong>1000</strong> results" from the first listing page.
+    pub reported_total: Option<u32>,
+}
+
+/// What stops a crawl before it starts.
+#[derive(Debug, Error)]
+pub enum CrawlError {
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] FetchError),
+    /// The base URL cannot be a base (e.g. `mailto:`) or has no catalogue.
+    #[error("invalid base URL {0:?}")]
+    BaseUrl(String),
+}
+
+/// Makes `url` a directory URL (`http://host/mirror` -> `http://host/mirror/`)
+/// so relative joins stay inside it.
+pub fn normalize_base(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
+/// Why one page failed, before it becomes a [`Failure`].
+#[derive(Debug, Error)]
+enum PageError {
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("parse error: {0}")]
+    Parse(#[from] ParseError),
+    #[error("parser task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Crawls the site at `config.base_url`. Never fails because of a page: page
+/// failures are in the report. Must run inside a tokio runtime (multi-thread
+/// for parsing to use every core).
+pub async fn crawl(config: &CrawlConfig, progress: &Progress) -> Result<CrawlOutput, CrawlError> {
+    let started = Instant::now();
+    let base = normalize_base(config.base_url.clone());
+    if base.cannot_be_a_base() {
+        return Err(CrawlError::BaseUrl(base.to_string()));
+    }
+    let first_page = base
+        .join("catalogue/page-1.html")
+        .map_err(|_| CrawlError::BaseUrl(base.to_string()))?;
+    let client = Arc::new(Client::new(config.client.clone())?);
+    let base = Arc::new(base);
+
+    let (product_tx, product_rx) = mpsc::unbounded::<Url>();
+    let listings = follow_listings(&client, first_page, product_tx, progress);
+    let products = product_rx
+        .map(|url| fetch_product(&client, &base, url))
+        .buffer_unordered(config.concurrency.max(1))
+        .inspect(|_| progress.book_done())
+        .collect::<Vec<_>>();
+    let (listing, product_results) = futures::join!(listings, products);
+    progress.finish();
+
+    let mut report = ScrapeReport {
+        pages: listing.pages,
+        failures: listing.failures,
+        ..ScrapeReport::default()
+    };
+    let mut books = Vec::with_capacity(product_results.len());
+    for result in product_results {
+        match result {
+            Ok(book) => books.push(book),
+            Err(failure) => report.failures.push(failure),
+        }
+    }
+    books.sort_by_key(|b| b.id);
+    report.pages += books.len() as u64;
+    report.books = books.len() as u64;
+    report.retries = client.retries();
+    report.elapsed = started.elapsed();
+    Ok(CrawlOutput {
+        books,
+        report,
+        reported_total: listing.reported_total,
+    })
+}
+
+/// What walking the listing pages found, besides the product URLs it sent.
+struct ListingOutcome {
+    pages: u64,
+    failures: Vec<Failure>,
+    reported_total: Option<u32>,
+}
+
+/// Walks `page-1.html` -> next -> ... and sends each new product URL (one per
+/// book id) down `products`. Stops at the last page or at the first listing
+/// page that fails (the pages after it cannot be found).
+async fn follow_listings(
+    client: &Client,
+    first_page: Url,
+    products: mpsc::UnboundedSender<Url>,
+    progress: &Progress,
+) -> ListingOutcome {
+    let mut outcome = ListingOutcome {
+        pages: 0,
+        failures: Vec::new(),
+        reported_total: None,
+    };
+    let mut seen_ids: HashSet<BookId> = HashSet::new();
+    let mut seen_pages: HashSet<Url> = HashSet::new();
+    let mut next = Some(first_page);
+    while let Some(url) = next.take() {
+        if !seen_pages.insert(url.clone()) {
+            outcome.failures.push(Failure {
+                url: url.to_string(),
+                reason: "listing pages loop back to this page".into(),
+            });
+            break;
+        }
+        let page = match fetch_listing(client, &url).await {
+            Ok(page) => page,
+            Err(e) => {
+                progress.failed(url.as_str());
+                outcome.failures.push(Failure {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                });
+                break;
+            }
+        };
+        outcome.pages += 1;
+        progress.page_done();
+        if outcome.reported_total.is_none() {
+            outcome.reported_total = page.reported_total;
+            if let Some(total) = page.reported_total {
+                progress.books_expected(total.into());
+            }
+        }
+        let mut queued = 0;
+        for product in page.products {
+            match parse::book_id_from_url(&product) {
+                Ok(id) if !seen_ids.insert(id) => {}
+                Ok(_) => {
+                    // The receiver lives until every sender is dropped.
+                    if products.unbounded_send(product).is_ok() {
+                        queued += 1;
+                    }
+                }
+                Err(e) => outcome.failures.push(Failure {
+                    url: product.to_string(),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        progress.books_found(queued);
+        next = page.next;
+    }
+    outcome
+}
+
+async fn fetch_listing(client: &Client, url: &Url) -> Result<ListingPage, PageError> {
+    let html = client.get_text(url).await?;
+    let page_url = url.clone();
+    let page =
+        tokio::task::spawn_blocking(move || parse::parse_listing(&html, &page_url)).await??;
+    Ok(page)
+}
+
+async fn fetch_product(client: &Client, base: &Arc<Url>, url: Url) -> Result<Book, Failure> {
+    let result = async {
+        let html = client.get_text(&url).await?;
+        let (page_url, base) = (url.clone(), Arc::clone(base));
+        let book =
+            tokio::task::spawn_blocking(move || parse::parse_product(&html, &page_url, &base))
+                .await??;
+        Ok::<_, PageError>(book)
+    }
+    .await;
+    result.map_err(|e| Failure {
+        url: url.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bases_become_directories() {
+        let n = |s: &str| normalize_base(Url::parse(s).unwrap()).to_string();
+        assert_eq!(n("http://127.0.0.1:8080"), "http://127.0.0.1:8080/");
+        assert_eq!(n("http://h/mirror"), "http://h/mirror/");
+        assert_eq!(n("http://h/mirror/?x=1#y"), "http://h/mirror/");
+    }
+
+    #[test]
+    fn summary_line() {
+        let report = ScrapeReport {
+            pages: 1050,
+            books: 1000,
+            retries: 2,
+            failures: vec![],
+            elapsed: Duration::from_millis(420),
+        };
+        assert_eq!(
+            report.to_string(),
+            "pages 1050, books 1000, retries 2, failures 0, elapsed 0.42s"
+        );
+    }
+}

@@ -1,0 +1,395 @@
+//! Pure extraction: a listing or product page's HTML (plus the URL it came
+//! from) in, domain values out. No I/O here; every function is deterministic
+//! and tested on small HTML fixtures.
+
+use std::sync::LazyLock;
+
+use scraper::{ElementRef, Html, Selector};
+use thiserror::Error;
+use url::Url;
+
+use crate::CANONICAL_BASE_URL;
+use crate::domain::{Book, BookId, DomainError, Price, Rating};
+
+/// Why a page could not be turned into domain values.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParseError {
+    /// An element or table row the page must have is absent (a truncated or
+    /// foreign page).
+    #[error("missing {0}")]
+    Missing(&'static str),
+    /// A field is present but its text does not parse.
+    #[error("invalid {field}: {value:?}")]
+    Invalid {
+        /// Which field.
+        field: &'static str,
+        /// The text found.
+        value: String,
+    },
+    /// A field's text does not fit its domain type.
+    #[error("invalid {field}: {source}")]
+    Domain {
+        /// Which field.
+        field: &'static str,
+        /// What the domain type said.
+        source: DomainError,
+    },
+    /// A link that does not resolve against the page URL.
+    #[error("bad link {href:?}: {source}")]
+    Link {
+        /// The `href`/`src` as written.
+        href: String,
+        /// Why it does not resolve.
+        source: url::ParseError,
+    },
+}
+
+/// What a listing page (`catalogue/page-N.html`, a category page) offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListingPage {
+    /// Product page URLs, absolute, resolved against the listing's own URL,
+    /// in page order.
+    pub products: Vec<Url>,
+    /// The "next" page, if any.
+    pub next: Option<Url>,
+    /// The total the site reports ("<strong>1000</strong> results"), when shown.
+    pub reported_total: Option<u32>,
+}
+
+fn selector(css: &str) -> Selector {
+    // The selectors are constants of this file, checked by the tests.
+    Selector::parse(css).unwrap_or_else(|e| panic!("invalid selector {css:?}: {e}"))
+}
+
+static PRODUCT_LINK: LazyLock<Selector> = LazyLock::new(|| selector("article.product_pod h3 a"));
+static NEXT_LINK: LazyLock<Selector> = LazyLock::new(|| selector("ul.pager li.next a"));
+static RESULT_COUNT: LazyLock<Selector> =
+    LazyLock::new(|| selector("form.form-horizontal > strong"));
+static PRODUCT_MAIN: LazyLock<Selector> = LazyLock::new(|| selector("div.product_main"));
+static H1: LazyLock<Selector> = LazyLock::new(|| selector("h1"));
+static STAR_RATING: LazyLock<Selector> = LazyLock::new(|| selector("p.star-rating"));
+static BREADCRUMB_LINK: LazyLock<Selector> = LazyLock::new(|| selector("ul.breadcrumb li a"));
+static INFO_ROW: LazyLock<Selector> = LazyLock::new(|| selector("table.table-striped tr"));
+static TH: LazyLock<Selector> = LazyLock::new(|| selector("th"));
+static TD: LazyLock<Selector> = LazyLock::new(|| selector("td"));
+static DESCRIPTION_HEADER: LazyLock<Selector> =
+    LazyLock::new(|| selector("div#product_description"));
+static GALLERY_IMAGE: LazyLock<Selector> = LazyLock::new(|| selector("#product_gallery img"));
+
+/// Parses a listing page fetched from `page_url`.
+///
+/// A page without any product link is an error: on this site every listing
+/// page has at least one, so an empty one is a truncated or foreign page.
+pub fn parse_listing(html: &str, page_url: &Url) -> Result<ListingPage, ParseError> {
+    let doc = Html::parse_document(html);
+    let products = doc
+        .select(&PRODUCT_LINK)
+        .map(|a| resolve(page_url, a.attr("href").unwrap_or_default()))
+        .collect::<Result<Vec<_>, _>>()?;
+    if products.is_empty() {
+        return Err(ParseError::Missing("product links"));
+    }
+    let next = doc
+        .select(&NEXT_LINK)
+        .next()
+        .map(|a| resolve(page_url, a.attr("href").unwrap_or_default()))
+        .transpose()?;
+    let reported_total = reported_total(&doc)?;
+    Ok(ListingPage {
+        products,
+        next,
+        reported_total,
+    })
+}
+
+/// `<strong>1000</strong> results - showing ...` (or `<strong>1</strong> result.`).
+fn reported_total(doc: &Html) -> Result<Option<u32>, ParseError> {
+    let Some(strong) = doc.select(&RESULT_COUNT).next() else {
+        return Ok(None);
+    };
+    let says_results = strong
+        .next_sibling()
+        .and_then(|n| n.value().as_text())
+        .is_some_and(|t| t.trim_start().starts_with("result"));
+    if !says_results {
+        return Ok(None);
+    }
+    let text = text_of(strong);
+    let total = text.trim().parse().map_err(|_| ParseError::Invalid {
+        field: "reported total",
+        value: text.clone(),
+    })?;
+    Ok(Some(total))
+}
+
+/// Parses a product page fetched from `page_url`, where the scrape started
+/// at `base_url`. Stored URLs are rewritten to [`CANONICAL_BASE_URL`].
+pub fn parse_product(html: &str, page_url: &Url, base_url: &Url) -> Result<Book, ParseError> {
+    let id = book_id_from_url(page_url)?;
+    let doc = Html::parse_document(html);
+
+    let main = doc
+        .select(&PRODUCT_MAIN)
+        .next()
+        .ok_or(ParseError::Missing("product_main block"))?;
+    let title = main
+        .select(&H1)
+        .next()
+        .map(text_of)
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .ok_or(ParseError::Missing("title"))?;
+    let rating = rating_of(main)?;
+
+    let crumbs: Vec<ElementRef<'_>> = doc.select(&BREADCRUMB_LINK).collect();
+    // Home > Books > <category> > (title, not a link)
+    let category = match crumbs.as_slice() {
+        [_, _, .., last] => text_of(*last).trim().to_owned(),
+        _ => String::new(),
+    };
+    if category.is_empty() {
+        return Err(ParseError::Missing("category in breadcrumb"));
+    }
+
+    let info = InfoTable::read(&doc);
+    let upc = info.get("UPC")?.trim().to_owned();
+    let product_type = info.get("Product Type")?.trim().to_owned();
+    let price_excl_tax = price(info.get("Price (excl. tax)")?, "price excl. tax")?;
+    let price_incl_tax = price(info.get("Price (incl. tax)")?, "price incl. tax")?;
+    let tax = price(info.get("Tax")?, "tax")?;
+    let (availability, stock) = availability(info.get("Availability")?)?;
+    let reviews_text = info.get("Number of reviews")?;
+    let review_count = reviews_text
+        .trim()
+        .parse()
+        .map_err(|_| ParseError::Invalid {
+            field: "number of reviews",
+            value: reviews_text.to_owned(),
+        })?;
+
+    let description = description(&doc)?;
+
+    let image_src = doc
+        .select(&GALLERY_IMAGE)
+        .next()
+        .and_then(|img| img.attr("src"))
+        .ok_or(ParseError::Missing("product image"))?;
+    let image_url = canonicalize(&resolve(page_url, image_src)?, base_url);
+    let product_url = canonicalize(page_url, base_url);
+
+    Ok(Book {
+        id,
+        upc,
+        title,
+        category,
+        price: price_incl_tax,
+        price_excl_tax,
+        tax,
+        rating,
+        availability,
+        stock,
+        review_count,
+        product_type,
+        description,
+        image_url,
+        product_url,
+    })
+}
+
+/// The site's id from a product URL: `.../a-light-in-the-attic_1000/index.html`
+/// (or without `index.html`) gives 1000.
+pub fn book_id_from_url(url: &Url) -> Result<BookId, ParseError> {
+    let invalid = || ParseError::Invalid {
+        field: "book id in product URL",
+        value: url.to_string(),
+    };
+    let mut segments = url
+        .path_segments()
+        .ok_or_else(invalid)?
+        .filter(|s| !s.is_empty());
+    let slug = segments.rfind(|s| *s != "index.html").ok_or_else(invalid)?;
+    let (_, digits) = slug.rsplit_once('_').ok_or_else(invalid)?;
+    digits.parse().map_err(|_| invalid())
+}
+
+/// Rewrites `url` so that the prefix `base_url` becomes
+/// [`CANONICAL_BASE_URL`]: `http://127.0.0.1:8080/catalogue/x_1/index.html`
+/// fetched with base `http://127.0.0.1:8080/` is stored as
+/// `https://books.toscrape.com/catalogue/x_1/index.html`. A URL outside the
+/// base is kept as it is (with `https` if it is on books.toscrape.com).
+pub fn canonicalize(url: &Url, base_url: &Url) -> String {
+    let text = url.as_str();
+    if let Some(rest) = text.strip_prefix(base_url.as_str()) {
+        return format!("{CANONICAL_BASE_URL}{rest}");
+    }
+    if url.host_str() == Some("books.toscrape.com") && url.scheme() == "http" {
+        let mut https = url.clone();
+        if https.set_scheme("https").is_ok() {
+            return https.into();
+        }
+    }
+    text.to_owned()
+}
+
+fn resolve(page_url: &Url, href: &str) -> Result<Url, ParseError> {
+    if href.is_empty() {
+        return Err(ParseError::Missing("link target"));
+    }
+    page_url.join(href).map_err(|source| ParseError::Link {
+        href: href.to_owned(),
+        source,
+    })
+}
+
+fn text_of(el: ElementRef<'_>) -> String {
+    el.text().collect()
+}
+
+fn rating_of(main: ElementRef<'_>) -> Result<Rating, ParseError> {
+    let p = main
+        .select(&STAR_RATING)
+        .next()
+        .ok_or(ParseError::Missing("star rating"))?;
+    let word = p
+        .value()
+        .classes()
+        .find(|c| *c != "star-rating")
+        .ok_or(ParseError::Missing("star rating word"))?;
+    Rating::from_word(word).map_err(|source| ParseError::Domain {
+        field: "rating",
+        source,
+    })
+}
+
+fn price(text: &str, field: &'static str) -> Result<Price, ParseError> {
+    Price::parse_gbp(text).map_err(|source| ParseError::Domain { field, source })
+}
+
+/// `In stock (22 available)` -> (`In stock`, 22); `Out of stock` -> (.., 0).
+fn availability(text: &str) -> Result<(String, u32), ParseError> {
+    let text = text.trim();
+    let Some((before, after)) = text.split_once('(') else {
+        return Ok((text.to_owned(), 0));
+    };
+    let invalid = || ParseError::Invalid {
+        field: "availability",
+        value: text.to_owned(),
+    };
+    let inside = after.strip_suffix(')').ok_or_else(invalid)?;
+    let digits = inside.split_whitespace().next().ok_or_else(invalid)?;
+    let stock = digits.parse().map_err(|_| invalid())?;
+    Ok((before.trim().to_owned(), stock))
+}
+
+/// The paragraph right after the "Product Description" header; empty when
+/// the page has no such block (two books of the site).
+fn description(doc: &Html) -> Result<String, ParseError> {
+    let Some(header) = doc.select(&DESCRIPTION_HEADER).next() else {
+        return Ok(String::new());
+    };
+    let paragraph = header
+        .next_siblings()
+        .filter_map(ElementRef::wrap)
+        .next()
+        .filter(|el| el.value().name() == "p")
+        .ok_or(ParseError::Missing("description paragraph"))?;
+    Ok(text_of(paragraph))
+}
+
+/// The "Product Information" table as (header, value) pairs.
+struct InfoTable<'a> {
+    rows: Vec<(String, ElementRef<'a>)>,
+}
+
+impl<'a> InfoTable<'a> {
+    fn read(doc: &'a Html) -> Self {
+        let rows = doc
+            .select(&INFO_ROW)
+            .filter_map(|tr| {
+                let th = tr.select(&TH).next()?;
+                let td = tr.select(&TD).next()?;
+                Some((text_of(th).trim().to_owned(), td))
+            })
+            .collect();
+        InfoTable { rows }
+    }
+
+    fn get(&self, name: &'static str) -> Result<&'a str, ParseError> {
+        let td = self
+            .rows
+            .iter()
+            .find(|(th, _)| th == name)
+            .map(|(_, td)| *td)
+            .ok_or(ParseError::Missing(name))?;
+        // Values are single text nodes on this site; join in case they are not.
+        let mut texts = td.text();
+        match (texts.next(), texts.next()) {
+            (Some(only), None) => Ok(only),
+            (None, _) => Ok(""),
+            (Some(_), Some(_)) => Err(ParseError::Invalid {
+                field: name,
+                value: text_of(td),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_selector_parses() {
+        for sel in [
+            &PRODUCT_LINK,
+            &NEXT_LINK,
+            &RESULT_COUNT,
+            &PRODUCT_MAIN,
+            &H1,
+            &STAR_RATING,
+            &BREADCRUMB_LINK,
+            &INFO_ROW,
+            &TH,
+            &TD,
+            &DESCRIPTION_HEADER,
+            &GALLERY_IMAGE,
+        ] {
+            LazyLock::force(sel);
+        }
+    }
+
+    #[test]
+    fn ids_from_urls() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let id = |s: &str| book_id_from_url(&u(s)).map(BookId::get);
+        assert_eq!(id("https://x/catalogue/a-light_1000/index.html"), Ok(1000));
+        assert_eq!(id("https://x/catalogue/a_b_7/"), Ok(7));
+        assert!(id("https://x/catalogue/no-id/index.html").is_err());
+        assert!(id("https://x/catalogue/zero_0/index.html").is_err());
+    }
+
+    #[test]
+    fn availability_text_and_stock() {
+        assert_eq!(
+            availability(" In stock (22 available) "),
+            Ok(("In stock".into(), 22))
+        );
+        assert_eq!(availability("Out of stock"), Ok(("Out of stock".into(), 0)));
+        assert!(availability("In stock (lots)").is_err());
+    }
+
+    #[test]
+    fn canonical_urls() {
+        let base = Url::parse("http://127.0.0.1:9/mirror/").unwrap();
+        let u = Url::parse("http://127.0.0.1:9/mirror/catalogue/x_1/index.html").unwrap();
+        assert_eq!(
+            canonicalize(&u, &base),
+            "https://books.toscrape.com/catalogue/x_1/index.html"
+        );
+        let live = Url::parse("http://books.toscrape.com/media/a.jpg").unwrap();
+        assert_eq!(
+            canonicalize(&live, &base),
+            "https://books.toscrape.com/media/a.jpg"
+        );
+    }
+}
