@@ -78,7 +78,11 @@ pub struct Decimal2(pub f64);
 impl fmt::Display for Decimal2 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Adding 0.0 turns -0.0 into 0.0; non-finite values have no JSON form.
-        let value = if self.0.is_finite() { self.0 + 0.0 } else { 0.0 };
+        let value = if self.0.is_finite() {
+            self.0 + 0.0
+        } else {
+            0.0
+        };
         write!(f, "{value:.2}")
     }
 }
@@ -113,7 +117,17 @@ mod tests {
     #[test]
     fn rejects_what_is_not_an_amount() {
         for bad in [
-            "", "abc", "-1", "1.234", "NaN", "inf", "1e3", "1.", ".5", "1,00", "99999999999999999999",
+            "",
+            "abc",
+            "-1",
+            "1.234",
+            "NaN",
+            "inf",
+            "1e3",
+            "1.",
+            ".5",
+            "1,00",
+            "99999999999999999999",
         ] {
             assert!(Price::parse_gbp(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -4,3 +4,9 @@
 pub mod route;
 
 pub use route::Route;
+pub mod dispatch;
+pub mod error;
+pub mod params;
+
+pub use dispatch::{ApiRequest, StoreHandle, handle};
+pub use error::ApiError;

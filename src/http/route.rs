@@ -87,8 +87,14 @@ mod tests {
 
     #[test]
     fn static_siblings_win_over_id() {
-        assert_eq!(Route::resolve("/api/v1/books/search"), Some(Route::BooksSearch));
-        assert_eq!(Route::resolve("/api/v1/books/top-rated/"), Some(Route::BooksTopRated));
+        assert_eq!(
+            Route::resolve("/api/v1/books/search"),
+            Some(Route::BooksSearch)
+        );
+        assert_eq!(
+            Route::resolve("/api/v1/books/top-rated/"),
+            Some(Route::BooksTopRated)
+        );
         assert_eq!(Route::resolve("/api/v1/books/abc"), Some(Route::BookById));
         assert_eq!(Route::resolve("/api/v1/books/1/2"), None);
         assert_eq!(Route::resolve("/api/v1/nope"), None);

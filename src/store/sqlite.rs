@@ -7,6 +7,9 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags};
 use thiserror::Error;
 
+use super::query::read_meta;
+use super::schema::meta_key;
+
 /// Why the database could not be opened or queried.
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -56,6 +59,10 @@ fn immutable_uri(path: &Path) -> String {
 /// The catalogue database, shared by every request of a process.
 pub struct Store {
     path: PathBuf,
+    /// Identifies the data: the `meta` table's content hash. Immutable for
+    /// the life of the process, so it can key ETags.
+    content_hash: String,
+    scraped_at: Option<String>,
     /// Idle connections; a request takes one and gives it back.
     idle: Mutex<Vec<Connection>>,
 }
@@ -64,9 +71,13 @@ impl Store {
     /// Opens the database and checks that it is one of ours.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = open_read_only(path)?;
-        conn.query_row("SELECT count(*) FROM books", [], |row| row.get::<_, i64>(0))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let content_hash = read_meta(&conn, meta_key::CONTENT_HASH)?.unwrap_or_default();
+        let scraped_at = read_meta(&conn, meta_key::SCRAPED_AT)?;
         Ok(Store {
             path: path.to_owned(),
+            content_hash,
+            scraped_at,
             idle: Mutex::new(vec![conn]),
         })
     }
@@ -75,7 +86,18 @@ impl Store {
         &self.path
     }
 
-    /// Runs `query` on a pooled connection.
+    /// The content hash of the data (empty if the database has none).
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
+    }
+
+    /// When the data was scraped (RFC 3339), if recorded.
+    pub fn scraped_at(&self) -> Option<&str> {
+        self.scraped_at.as_deref()
+    }
+
+    /// Runs `query` on a pooled connection; a new one is opened only when
+    /// every pooled one is busy, so the pool grows to the peak concurrency.
     pub fn with_connection<T>(
         &self,
         query: impl FnOnce(&Connection) -> Result<T, StoreError>,
@@ -83,7 +105,11 @@ impl Store {
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => open_read_only(&self.path)?,
+            None => {
+                let conn = open_read_only(&self.path)?;
+                conn.set_prepared_statement_cache_capacity(64);
+                conn
+            }
         };
         let result = query(&conn);
         self.idle

@@ -1,0 +1,94 @@
+//! `/stats/overview` and `/stats/categories`: figures over the catalogue.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::{Decimal2, Price};
+use crate::http::error::ApiError;
+use crate::store::Store;
+
+/// Catalogue-wide figures. Prices in GBP.
+#[derive(Debug, Clone, Serialize)]
+pub struct OverviewView {
+    pub total_books: u64,
+    pub total_categories: u64,
+    pub average_price: Decimal2,
+    pub min_price: Price,
+    pub max_price: Price,
+    pub median_price: Decimal2,
+    /// Books per star rating, keyed "1" to "5".
+    pub rating_distribution: BTreeMap<String, u64>,
+    pub average_rating: Decimal2,
+    pub books_in_stock: u64,
+    pub total_stock: u64,
+    pub currency: &'static str,
+    pub scraped_at: Option<String>,
+}
+
+/// Figures for one category. Prices in GBP.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryStatsView {
+    pub name: String,
+    pub slug: String,
+    pub book_count: u32,
+    pub average_price: Decimal2,
+    pub min_price: Price,
+    pub max_price: Price,
+    pub average_rating: Decimal2,
+    pub total_stock: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryStatsList {
+    pub items: Vec<CategoryStatsView>,
+    pub total: usize,
+    pub currency: &'static str,
+}
+
+fn pounds(pence: f64) -> Decimal2 {
+    Decimal2(pence / 100.0)
+}
+
+pub fn overview(store: &Store) -> Result<OverviewView, ApiError> {
+    let o = store.overview()?;
+    Ok(OverviewView {
+        total_books: o.total_books,
+        total_categories: o.total_categories,
+        average_price: pounds(o.average_price_pence),
+        min_price: o.min_price,
+        max_price: o.max_price,
+        median_price: pounds(o.median_price_pence),
+        rating_distribution: (1..=5)
+            .zip(o.rating_distribution)
+            .map(|(stars, count)| (stars.to_string(), count))
+            .collect(),
+        average_rating: Decimal2(o.average_rating),
+        books_in_stock: o.books_in_stock,
+        total_stock: o.total_stock,
+        currency: "GBP",
+        scraped_at: store.scraped_at().map(str::to_owned),
+    })
+}
+
+pub fn categories(store: &Store) -> Result<CategoryStatsList, ApiError> {
+    let items: Vec<_> = store
+        .category_stats()?
+        .into_iter()
+        .map(|c| CategoryStatsView {
+            name: c.name,
+            slug: c.slug,
+            book_count: c.book_count,
+            average_price: pounds(c.average_price_pence),
+            min_price: c.min_price,
+            max_price: c.max_price,
+            average_rating: Decimal2(c.average_rating),
+            total_stock: c.total_stock,
+        })
+        .collect();
+    Ok(CategoryStatsList {
+        total: items.len(),
+        items,
+        currency: "GBP",
+    })
+}

@@ -1,0 +1,244 @@
+//! Building `books.db` from a book list: schema, categories, books, the FTS5
+//! index and the meta table, in one transaction, then ANALYZE and VACUUM.
+//! Deterministic: the same books and meta give the same database content.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+use thiserror::Error;
+
+use super::ScrapeMeta;
+use super::csv::content_hash;
+use super::schema::{self, SCHEMA_VERSION, meta_key};
+use crate::domain::{Book, category_slug};
+
+/// Why a database could not be built.
+#[derive(Debug, Error)]
+pub enum BuildError {
+    #[error("{path} already exists; the builder only writes fresh files")]
+    Exists { path: PathBuf },
+    #[error("cannot build {path}: {step}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        step: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot build {path}: {message}")]
+    Data { path: PathBuf, message: String },
+    #[error("cannot move {from} to {to}: {source}")]
+    Rename {
+        from: PathBuf,
+        to: PathBuf,
+        source: io::Error,
+    },
+}
+
+/// What a build wrote, for the caller's summary line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSummary {
+    pub book_count: usize,
+    pub category_count: usize,
+    pub content_hash: String,
+}
+
+/// Builds `db_path` from `books` and `meta`. Writes a temporary file next to
+/// `db_path` and renames it into place, so a failed build never leaves a
+/// partial database and never touches an existing one.
+pub fn build_db(
+    books: &[Book],
+    meta: &ScrapeMeta,
+    db_path: &Path,
+) -> Result<BuildSummary, BuildError> {
+    let temp = TempPath::next_to(db_path);
+    let summary = write_db(books, meta, temp.path())?;
+    fs::rename(temp.path(), db_path).map_err(|source| BuildError::Rename {
+        from: temp.path().to_owned(),
+        to: db_path.to_owned(),
+        source,
+    })?;
+    temp.disarm();
+    Ok(summary)
+}
+
+/// Builds a database at `path`, which must not exist yet. On failure the
+/// caller removes `path` (see [`TempPath`]).
+pub(crate) fn write_db(
+    books: &[Book],
+    meta: &ScrapeMeta,
+    path: &Path,
+) -> Result<BuildSummary, BuildError> {
+    // An existing non-empty file would mix old rows into the new database.
+    if fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+        return Err(BuildError::Exists {
+            path: path.to_owned(),
+        });
+    }
+    let at = |step: &str| {
+        let path = path.to_owned();
+        let step = step.to_owned();
+        move |source| BuildError::Sqlite { path, step, source }
+    };
+    let data_err = |message: String| BuildError::Data {
+        path: path.to_owned(),
+        message,
+    };
+
+    let mut sorted: Vec<&Book> = books.iter().collect();
+    sorted.sort_by_key(|book| book.id);
+    let categories = categories_of(books);
+    let hash = content_hash(books);
+
+    let mut conn = Connection::open(path).map_err(at("open"))?;
+    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = ON;")
+        .map_err(at("pragmas"))?;
+    let tx = conn.transaction().map_err(at("begin"))?;
+    tx.execute_batch(schema::CREATE)
+        .map_err(at("create schema"))?;
+
+    let mut category_ids = BTreeMap::new();
+    {
+        let mut insert = tx
+            .prepare("INSERT INTO categories (id, name, slug, book_count) VALUES (?1, ?2, ?3, ?4)")
+            .map_err(at("prepare categories"))?;
+        // Ids follow name order, so they are the same for the same books.
+        for (index, (name, count)) in categories.iter().enumerate() {
+            let id = index as i64 + 1;
+            insert
+                .execute(params![id, name, category_slug(name), *count as i64])
+                .map_err(at(&format!("insert category {name:?}")))?;
+            category_ids.insert(name.as_str(), id);
+        }
+    }
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO books (id, upc, title, title_folded, category_id, category,
+                     price_pence, price_excl_tax_pence, tax_pence, rating, availability,
+                     stock, review_count, product_type, description, image_url, product_url)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            )
+            .map_err(at("prepare books"))?;
+        for book in &sorted {
+            let pence = |price: crate::domain::Price, column: &str| {
+                i64::try_from(price.pence())
+                    .map_err(|_| data_err(format!("book {}: {column} is too large", book.id)))
+            };
+            let category_id = category_ids.get(book.category.as_str()).copied();
+            insert
+                .execute(params![
+                    book.id.get(),
+                    book.upc,
+                    book.title,
+                    book.title.to_lowercase(),
+                    category_id,
+                    book.category,
+                    pence(book.price, "price")?,
+                    pence(book.price_excl_tax, "price_excl_tax")?,
+                    pence(book.tax, "tax")?,
+                    book.rating.stars(),
+                    book.availability,
+                    book.stock,
+                    book.review_count,
+                    book.product_type,
+                    book.description,
+                    book.image_url,
+                    book.product_url,
+                ])
+                .map_err(at(&format!("insert book {}", book.id)))?;
+        }
+    }
+    tx.execute_batch("INSERT INTO books_fts(books_fts) VALUES('rebuild');")
+        .map_err(at("fill the FTS5 index"))?;
+    {
+        let mut insert = tx
+            .prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")
+            .map_err(at("prepare meta"))?;
+        let mut rows = vec![
+            (meta_key::SCHEMA_VERSION, SCHEMA_VERSION.to_string()),
+            (meta_key::SCRAPED_AT, meta.scraped_at.clone()),
+            (meta_key::SOURCE, meta.source.clone()),
+            (meta_key::BOOK_COUNT, books.len().to_string()),
+            (meta_key::CONTENT_HASH, hash.clone()),
+        ];
+        if let Some(total) = meta.reported_total {
+            rows.push((meta_key::REPORTED_TOTAL, total.to_string()));
+        }
+        for (key, value) in rows {
+            insert
+                .execute(params![key, value])
+                .map_err(at(&format!("insert meta {key}")))?;
+        }
+    }
+    tx.execute_batch("ANALYZE;").map_err(at("analyze"))?;
+    tx.commit().map_err(at("commit"))?;
+    // VACUUM cannot run in a transaction; it leaves one compact file with no
+    // free pages, laid out the same way for the same content.
+    conn.execute_batch("VACUUM;").map_err(at("vacuum"))?;
+    conn.close().map_err(|(_, source)| at("close")(source))?;
+
+    Ok(BuildSummary {
+        book_count: books.len(),
+        category_count: categories.len(),
+        content_hash: hash,
+    })
+}
+
+/// Category names with their book counts, in name order.
+pub(crate) fn categories_of(books: &[Book]) -> BTreeMap<String, usize> {
+    let mut categories = BTreeMap::new();
+    for book in books {
+        *categories.entry(book.category.clone()).or_insert(0) += 1;
+    }
+    categories
+}
+
+/// A temporary file path next to a target, removed (with SQLite's journal) on
+/// drop unless [`TempPath::disarm`]ed after a successful rename.
+pub(crate) struct TempPath {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl TempPath {
+    /// `dir/.name.tmp-<pid>-<random>`: hidden, unique, on the target's file
+    /// system so that the final rename is atomic.
+    pub(crate) fn next_to(target: &Path) -> Self {
+        let name = target
+            .file_name()
+            .map_or_else(|| "books".into(), |n| n.to_string_lossy().into_owned());
+        let file = format!(
+            ".{name}.tmp-{}-{:016x}",
+            std::process::id(),
+            fastrand::u64(..)
+        );
+        let path = match target.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(file),
+            _ => PathBuf::from(file),
+        };
+        TempPath { path, armed: true }
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file was renamed into place: nothing left to remove.
+    pub(crate) fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if self.armed {
+            // Best effort: the files may never have been created.
+            let _ = fs::remove_file(&self.path);
+            let mut journal = self.path.clone().into_os_string();
+            journal.push("-journal");
+            let _ = fs::remove_file(journal);
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! `data/books.csv`: the canonical serialisation of a book list (written by
+//! hand so the content hash never depends on a library's quoting choices) and
+//! a lenient reader that parses every row into domain types and collects every
+//! problem with its line and column.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::domain::{Book, BookId, Price, Rating};
+
+/// The CSV columns, in the order of the data contract (DESIGN.md §3).
+pub const HEADER: [&str; 15] = [
+    "id",
+    "upc",
+    "title",
+    "category",
+    "price",
+    "price_excl_tax",
+    "tax",
+    "rating",
+    "availability",
+    "stock",
+    "review_count",
+    "product_type",
+    "description",
+    "image_url",
+    "product_url",
+];
+
+/// Why a CSV file could not be read or written.
+#[derive(Debug, Error)]
+pub enum CsvError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+    #[error("cannot read CSV: {0}")]
+    Parse(#[from] csv::Error),
+    /// The file was read but some rows (or the header) are not valid books.
+    #[error("{path}: {} (of {} problems)", .problems[0], .problems.len())]
+    Invalid {
+        path: PathBuf,
+        /// Never empty.
+        problems: Vec<CsvProblem>,
+    },
+}
+
+/// One problem of one CSV line, e.g.
+/// `line 7: rating: rating must be an integer from 1 to 5, got "6"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvProblem {
+    /// 1-based line where the record starts (the header is line 1).
+    pub line: u64,
+    /// The column at fault, if the problem is one field's.
+    pub column: Option<&'static str>,
+    pub message: String,
+}
+
+impl fmt::Display for CsvProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "line {}: {}: {}", self.line, column, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+/// A book read from the CSV, with the line its record starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvRow {
+    pub line: u64,
+    pub book: Book,
+}
+
+/// Everything a lenient read found: the rows that parsed and a problem for
+/// each one that did not (and for a bad header).
+#[derive(Debug, Clone, Default)]
+pub struct CsvRows {
+    /// Records after the header, parsed or not.
+    pub record_count: usize,
+    pub rows: Vec<CsvRow>,
+    pub problems: Vec<CsvProblem>,
+}
+
+impl CsvRows {
+    /// The parsed books, in file order.
+    pub fn books(&self) -> Vec<Book> {
+        self.rows.iter().map(|row| row.book.clone()).collect()
+    }
+}
+
+/// The canonical CSV bytes of `books`: the header, then one record per book
+/// sorted by id; fields separated by `,`, records ended by `\n`; a field is
+/// quoted (inner `"` doubled) only if it holds `,`, `"`, `\r` or `\n`; prices
+/// as `51.77`. The content hash and `write_csv` both use exactly these bytes.
+pub fn canonical_csv(books: &[Book]) -> Vec<u8> {
+    let mut sorted: Vec<&Book> = books.iter().collect();
+    sorted.sort_by_key(|book| book.id);
+    let mut out = String::with_capacity(64 + books.len() * 1_200);
+    out.push_str(&HEADER.join(","));
+    out.push('\n');
+    for book in sorted {
+        let fields: [&str; 15] = [
+            &book.id.to_string(),
+            &book.upc,
+            &book.title,
+            &book.category,
+            &book.price.to_string(),
+            &book.price_excl_tax.to_string(),
+            &book.tax.to_string(),
+            &book.rating.stars().to_string(),
+            &book.availability,
+            &book.stock.to_string(),
+            &book.review_count.to_string(),
+            &book.product_type,
+            &book.description,
+            &book.image_url,
+            &book.product_url,
+        ];
+        for (i, field) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_field(&mut out, field);
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn push_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\r', '\n']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+/// SHA-256 (lowercase hex) of [`canonical_csv`]: the `content_hash` kept in
+/// the database's meta table. Independent of the input order.
+pub fn content_hash(books: &[Book]) -> String {
+    hex_sha256(&canonical_csv(books))
+}
+
+pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Writes [`canonical_csv`] of `books` to `path` (created or truncated) and
+/// syncs it to disk. Not atomic by itself: `publish` writes to a temporary
+/// name and renames.
+pub fn write_csv(path: &Path, books: &[Book]) -> Result<(), CsvError> {
+    let write_err = |source| CsvError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = File::create(path).map_err(write_err)?;
+    file.write_all(&canonical_csv(books)).map_err(write_err)?;
+    file.sync_all().map_err(write_err)
+}
+
+/// Reads `path` strictly: every row must parse, or the error carries every
+/// problem found.
+pub fn read_csv(path: &Path) -> Result<Vec<Book>, CsvError> {
+    let rows = read_rows(path)?;
+    if rows.problems.is_empty() {
+        Ok(rows.rows.into_iter().map(|row| row.book).collect())
+    } else {
+        Err(CsvError::Invalid {
+            path: path.to_owned(),
+            problems: rows.problems,
+        })
+    }
+}
+
+/// Reads `path` leniently: see [`parse_rows`]. Errs only if the file cannot
+/// be read at all.
+pub fn read_rows(path: &Path) -> Result<CsvRows, CsvError> {
+    let file = File::open(path).map_err(|source| CsvError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_rows(io::BufReader::new(file)).map_err(|err| match err {
+        CsvError::Parse(err) if err.is_io_error() => CsvError::Read {
+            path: path.to_owned(),
+            source: match err.into_kind() {
+                csv::ErrorKind::Io(source) => source,
+                other => io::Error::other(format!("{other:?}")),
+            },
+        },
+        other => other,
+    })
+}
+
+/// Parses CSV text: checks the header, then parses every record into a
+/// [`Book`], recording a [`CsvProblem`] for each bad field (all of a row's bad
+/// fields, not just the first) and going on with the next row. Errs only on
+/// I/O failure.
+pub fn parse_rows<R: Read>(reader: R) -> Result<CsvRows, CsvError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut out = CsvRows::default();
+    let mut record = csv::ByteRecord::new();
+
+    if !reader.read_byte_record(&mut record)? {
+        out.problems.push(CsvProblem {
+            line: 1,
+            column: None,
+            message: format!("empty file: expected the header {}", HEADER.join(",")),
+        });
+        return Ok(out);
+    }
+    let header: Vec<&[u8]> = record.iter().collect();
+    let expected: Vec<&[u8]> = HEADER.iter().map(|h| h.as_bytes()).collect();
+    if header != expected {
+        out.problems.push(CsvProblem {
+            line: 1,
+            column: None,
+            message: format!(
+                "header must be exactly {:?}, got {:?}",
+                HEADER.join(","),
+                join_lossy(&record)
+            ),
+        });
+    }
+
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(err) if err.is_io_error() => return Err(err.into()),
+            Err(err) => {
+                // A malformed record: report it and carry on with the next.
+                out.record_count += 1;
+                let line = err.position().map_or(0, |p| p.line());
+                out.problems.push(CsvProblem {
+                    line,
+                    column: None,
+                    message: err.to_string(),
+                });
+                continue;
+            }
+        }
+        out.record_count += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        match parse_record(&record) {
+            Ok(book) => out.rows.push(CsvRow { line, book }),
+            Err(problems) => out
+                .problems
+                .extend(problems.into_iter().map(|(column, message)| CsvProblem {
+                    line,
+                    column,
+                    message,
+                })),
+        }
+    }
+    Ok(out)
+}
+
+/// The record's fields joined by commas, for messages.
+fn join_lossy(record: &csv::ByteRecord) -> String {
+    record
+        .iter()
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+type FieldProblem = (Option<&'static str>, String);
+
+/// Parses one record into a book, or lists every field that does not parse.
+fn parse_record(record: &csv::ByteRecord) -> Result<Book, Vec<FieldProblem>> {
+    if record.len() != HEADER.len() {
+        let message = format!("expected {} fields, found {}", HEADER.len(), record.len());
+        return Err(vec![(None, message)]);
+    }
+    let mut problems: Vec<FieldProblem> = Vec::new();
+    let texts: Vec<&str> = record
+        .iter()
+        .zip(HEADER)
+        .map(|(bytes, column)| {
+            std::str::from_utf8(bytes).unwrap_or_else(|_| {
+                problems.push((Some(column), "not valid UTF-8".to_owned()));
+                ""
+            })
+        })
+        .collect();
+    // Parses column `index`, recording the problem (if any) and going on, so
+    // that every bad field of the row is reported.
+    let mut parse = |index: usize, f: &dyn Fn(&str) -> Result<u64, String>| -> u64 {
+        f(texts[index]).unwrap_or_else(|message| {
+            problems.push((Some(HEADER[index]), message));
+            0
+        })
+    };
+    let id = parse(0, &|s| {
+        s.parse::<BookId>()
+            .map(|id| u64::from(id.get()))
+            .map_err(|e| e.to_string())
+    });
+    let price = parse(4, &|s| parse_price(s).map(Price::pence));
+    let price_excl_tax = parse(5, &|s| parse_price(s).map(Price::pence));
+    let tax = parse(6, &|s| parse_price(s).map(Price::pence));
+    let rating = parse(7, &|s| {
+        s.parse::<Rating>()
+            .map(|r| u64::from(r.stars()))
+            .map_err(|e| e.to_string())
+    });
+    let stock = parse(9, &|s| parse_count(s).map(u64::from));
+    let review_count = parse(10, &|s| parse_count(s).map(u64::from));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    // Every field parsed above; these conversions repeat checks that passed
+    // and so cannot fail, but stay free of unwrap.
+    let bad = |index: usize| vec![(Some(HEADER[index]), "out of range".to_owned())];
+    let small = |value: u64, index: usize| u32::try_from(value).map_err(|_| bad(index));
+    Ok(Book {
+        id: BookId::new(small(id, 0)?).map_err(|_| bad(0))?,
+        upc: texts[1].to_owned(),
+        title: texts[2].to_owned(),
+        category: texts[3].to_owned(),
+        price: Price::from_pence(price),
+        price_excl_tax: Price::from_pence(price_excl_tax),
+        tax: Price::from_pence(tax),
+        rating: Rating::new(u8::try_from(rating).map_err(|_| bad(7))?).map_err(|_| bad(7))?,
+        availability: texts[8].to_owned(),
+        stock: small(stock, 9)?,
+        review_count: small(review_count, 10)?,
+        product_type: texts[11].to_owned(),
+        description: texts[12].to_owned(),
+        image_url: texts[13].to_owned(),
+        product_url: texts[14].to_owned(),
+    })
+}
+
+/// A price as the CSV writes it: `51.77`. No currency sign or spaces, which
+/// `Price::parse_gbp` would forgive in user input.
+fn parse_price(text: &str) -> Result<Price, String> {
+    if text.starts_with(|c: char| c.is_ascii_digit())
+        && text.ends_with(|c: char| c.is_ascii_digit())
+    {
+        Price::parse_gbp(text).map_err(|e| e.to_string())
+    } else {
+        Err(format!(
+            "price must be a decimal number like 51.77, got {text:?}"
+        ))
+    }
+}
+
+/// A count (stock, reviews): plain decimal digits.
+fn parse_count(text: &str) -> Result<u32, String> {
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    match digits.then(|| text.parse::<u32>()) {
+        Some(Ok(n)) => Ok(n),
+        _ => Err(format!("must be a non-negative integer, got {text:?}")),
+    }
+}
