@@ -1,9 +1,13 @@
 //! The stored catalogue: `books.csv` (the portable artefact) and `books.db`
 //! (the prebuilt read-only SQLite file the API serves from).
 
+pub mod build;
+pub mod csv;
+pub mod publish;
 pub mod query;
 pub mod schema;
 pub mod sqlite;
+pub mod validate;
 
 pub use sqlite::{Store, StoreError};
 
