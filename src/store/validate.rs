@@ -177,18 +177,22 @@ fn check_books(books: &[(String, &Book)], problems: &mut Vec<String>) {
         }
     }
     for (id, labels) in by_id.iter().filter(|(_, l)| l.len() > 1) {
-        problems.push(format!(
-            "duplicate id {id}: {} books have it ({})",
-            labels.len(),
-            labels.join("; ")
-        ));
+        problems.push(format!("duplicate id {id}: {}", occurrences(labels)));
     }
     for (upc, labels) in by_upc.iter().filter(|(_, l)| l.len() > 1) {
-        problems.push(format!(
-            "duplicate upc {upc:?}: {} books have it ({})",
-            labels.len(),
-            labels.join("; ")
-        ));
+        problems.push(format!("duplicate upc {upc:?}: {}", occurrences(labels)));
+    }
+}
+
+/// `2 books have it (books.csv: line 4; books.csv: line 9)`; the labels are
+/// left out when they say nothing more (in-memory books labelled by id).
+fn occurrences(labels: &[&str]) -> String {
+    let mut distinct = labels.to_vec();
+    distinct.dedup();
+    if distinct.len() > 1 {
+        format!("{} books have it ({})", labels.len(), labels.join("; "))
+    } else {
+        format!("{} books have it", labels.len())
     }
 }
 
