@@ -1,0 +1,176 @@
+//! `TestApp`: the local server on 127.0.0.1:0 over the committed
+//! `data/books.db`, started once per test binary, and helpers to call it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use serde_json::Value;
+
+/// The committed database the API serves.
+pub fn committed_db() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/books.db")
+}
+
+/// The address of the shared server, started on first use on its own thread.
+pub fn server_addr() -> SocketAddr {
+    static ADDR: OnceLock<SocketAddr> = OnceLock::new();
+    *ADDR.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("test runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind loopback");
+                tx.send(listener.local_addr().expect("local addr"))
+                    .expect("send addr");
+                let store = Arc::new(books::store::Store::open(&committed_db()));
+                books::adapters::server::serve(listener, store, std::future::pending()).await;
+            });
+        });
+        rx.recv().expect("server started")
+    })
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem with `status` and returns it.
+    pub fn problem(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "body: {}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{}",
+            self.text
+        );
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        assert_eq!(body["type"], "about:blank");
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        body
+    }
+}
+
+pub struct TestApp {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl TestApp {
+    pub fn new() -> Self {
+        TestApp {
+            base: format!("http://{}", server_addr()),
+            client: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// `method` on `path_and_query` (starting with `/`), with extra headers.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path_and_query}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.expect("request sent");
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.expect("body read"),
+        }
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Reply {
+        self.request(reqwest::Method::GET, path_and_query, &[])
+            .await
+    }
+
+    /// GET under `/api/v1`, asserting a 200 JSON answer.
+    pub async fn api(&self, path_and_query: &str) -> Value {
+        let reply = self.get(&format!("/api/v1{path_and_query}")).await;
+        assert_eq!(reply.status, 200, "{path_and_query}: {}", reply.text);
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        reply.json()
+    }
+
+    pub async fn health(&self) -> Value {
+        self.api("/health").await
+    }
+
+    pub async fn book(&self, id: u32) -> Value {
+        self.api(&format!("/books/{id}")).await
+    }
+
+    pub async fn books(&self, query: &str) -> Value {
+        self.api(&format!("/books?{query}")).await
+    }
+
+    pub async fn search(&self, query: &str) -> Value {
+        self.api(&format!("/books/search?{query}")).await
+    }
+
+    pub async fn top_rated(&self, query: &str) -> Value {
+        self.api(&format!("/books/top-rated?{query}")).await
+    }
+
+    pub async fn price_range(&self, query: &str) -> Value {
+        self.api(&format!("/books/price-range?{query}")).await
+    }
+
+    pub async fn categories(&self) -> Value {
+        self.api("/categories").await
+    }
+
+    pub async fn stats_overview(&self) -> Value {
+        self.api("/stats/overview").await
+    }
+
+    pub async fn stats_categories(&self) -> Value {
+        self.api("/stats/categories").await
+    }
+}
+
+/// The `items` of a list envelope.
+pub fn items(list: &Value) -> &Vec<Value> {
+    list["items"].as_array().expect("items array")
+}
+
+/// The ids of a list's items, in order.
+pub fn ids(list: &Value) -> Vec<u64> {
+    items(list)
+        .iter()
+        .map(|b| b["id"].as_u64().expect("id"))
+        .collect()
+}
