@@ -1,0 +1,175 @@
+//! The real Vercel function binaries, started as they run outside Vercel (no
+//! `VERCEL_IPC_PATH`: the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT`),
+//! each from a working directory laid out like a deployed function
+//! (`data/books.db` beside it, no `BOOKS_DB`), called over HTTP.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use books::http::Route;
+use serde_json::Value;
+
+/// A function process, killed on drop.
+struct Function {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Function {
+    /// Starts the binary of `route` in `workdir` and waits until it listens.
+    fn start(route: Route, workdir: &Path) -> Function {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = Command::new(binary(route))
+            .current_dir(workdir)
+            .env("VERCEL_DEV_PORT", port.to_string())
+            .env_remove("VERCEL_IPC_PATH")
+            .env_remove("BOOKS_DB")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("function binary starts");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "{route:?} did not listen on {addr}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Function { child, addr }
+    }
+
+    async fn get(&self, path_and_query: &str) -> (u16, reqwest::header::HeaderMap, String) {
+        let response = reqwest::Client::new()
+            .get(format!("http://{}{path_and_query}", self.addr))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .expect("request sent");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        (status, headers, response.text().await.expect("body"))
+    }
+
+    /// Stops the process and returns what it wrote on stdout.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut out = String::new();
+        if let Some(mut stdout) = self.child.stdout.take() {
+            let _ = stdout.read_to_string(&mut out);
+        }
+        out
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary Cargo built for `route`'s `[[bin]]`.
+fn binary(route: Route) -> PathBuf {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_books"));
+    exe.with_file_name(format!("{}{}", route.bin_name(), std::env::consts::EXE_SUFFIX))
+}
+
+/// A working directory like a deployed function's: `data/books.db` only.
+fn deployed_layout() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join("data")).expect("data dir");
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/books.db");
+    std::fs::copy(db, dir.path().join("data/books.db")).expect("copy db");
+    dir
+}
+
+/// A request for `route` as Vercel forwards it: the public path, and the
+/// dynamic segment also as `?id=`.
+fn sample_request(route: Route) -> String {
+    match route {
+        Route::BookById => "/api/v1/books/1000?id=1000".to_owned(),
+        Route::BooksSearch => "/api/v1/books/search?title=attic".to_owned(),
+        Route::BooksPriceRange => "/api/v1/books/price-range?min=10&max=20".to_owned(),
+        other => other.path().to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn every_function_binary_answers_its_route_with_real_data() {
+    let workdir = deployed_layout();
+    for route in Route::ALL {
+        let function = Function::start(route, workdir.path());
+        let request = sample_request(route);
+        let (status, headers, body) = function.get(&request).await;
+        assert_eq!(status, 200, "{route:?} {request}: {body}");
+        assert!(headers.get("etag").is_some(), "{route:?}");
+        assert_eq!(
+            headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+            Some("*")
+        );
+        let json: Value = serde_json::from_str(&body).expect("JSON body");
+        match route {
+            Route::Health => assert_eq!(json["books"], 1000),
+            Route::BookById => assert_eq!(json["title"], "A Light in the Attic"),
+            Route::Books | Route::BooksTopRated => assert_eq!(json["total"], 1000),
+            Route::BooksSearch => assert_eq!(json["items"][0]["id"], 1000),
+            Route::BooksPriceRange => assert!(json["total"].as_u64().unwrap() > 0),
+            Route::Categories | Route::StatsCategories => assert_eq!(json["total"], 50),
+            Route::StatsOverview => assert_eq!(json["total_stock"], 8585),
+        }
+        // One JSON log line per request on stdout.
+        let log = function.stop();
+        let line = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|l| l["event"] == "request")
+            .unwrap_or_else(|| panic!("{route:?}: no request log line in {log:?}"));
+        assert_eq!(line["status"], 200);
+        assert_eq!(line["method"], "GET");
+        assert!(line["duration_us"].is_u64());
+        assert!(line["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    }
+}
+
+#[tokio::test]
+async fn the_id_function_reads_the_id_from_the_query_first() {
+    let workdir = deployed_layout();
+    let function = Function::start(Route::BookById, workdir.path());
+    // Vercel's rewrite: the id arrives as ?id= whatever the path says.
+    let (status, _, body) = function.get("/api/v1/books/[id]?id=1").await;
+    assert_eq!(status, 200, "{body}");
+    let book: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(book["id"], 1);
+    let (status, _, _) = function.get("/api/v1/books/7").await;
+    assert_eq!(status, 200);
+    let (status, _, body) = function.get("/api/v1/books/x?id=abc").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _, _) = function.get("/api/v1/books/99999?id=99999").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_function_without_its_database_answers_503_problems() {
+    let empty = tempfile::tempdir().expect("temp dir");
+    let health = Function::start(Route::Health, empty.path());
+    let (status, headers, body) = health.get("/api/v1/health").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let problem: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["status"], 503);
+    // The internal reason (a path on the server) stays in the logs.
+    assert!(!body.contains("books.db"), "{body}");
+
+    let books = Function::start(Route::Books, empty.path());
+    let (status, _, _) = books.get("/api/v1/books").await;
+    assert_eq!(status, 503);
+}
