@@ -58,7 +58,7 @@ impl Route {
         self.path()
             .trim_start_matches('/')
             .replace(['{', '}'], "")
-            .replace('/', "-")
+            .replace(['/', '.'], "-")
     }
 
     /// Finds the route a request path names, accepting one trailing slash.
