@@ -37,7 +37,10 @@ impl Function {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "{route:?} did not listen on {addr}");
+            assert!(
+                Instant::now() < deadline,
+                "{route:?} did not listen on {addr}"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         Function { child, addr }
@@ -77,7 +80,11 @@ impl Drop for Function {
 /// The binary Cargo built for `route`'s `[[bin]]`.
 fn binary(route: Route) -> PathBuf {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_books"));
-    exe.with_file_name(format!("{}{}", route.bin_name(), std::env::consts::EXE_SUFFIX))
+    exe.with_file_name(format!(
+        "{}{}",
+        route.bin_name(),
+        std::env::consts::EXE_SUFFIX
+    ))
 }
 
 /// A working directory like a deployed function's: `data/books.db` only.
@@ -110,7 +117,9 @@ async fn every_function_binary_answers_its_route_with_real_data() {
         assert_eq!(status, 200, "{route:?} {request}: {body}");
         assert!(headers.get("etag").is_some(), "{route:?}");
         assert_eq!(
-            headers.get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+            headers
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
             Some("*")
         );
         let json: Value = serde_json::from_str(&body).expect("JSON body");
