@@ -35,6 +35,37 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+    /// Build the SQLite database from the CSV alone (no network).
+    ///
+    /// Deterministic: the same CSV and meta give the same database, byte for
+    /// byte. The meta table's scraped_at, source and reported_total come from
+    /// the flags when given; else from the existing database at --db, when it
+    /// records them; else scraped_at is 1970-01-01T00:00:00Z (unknown),
+    /// source is "unknown" and reported_total is left out.
+    BuildDb {
+        /// The CSV to read.
+        #[arg(long, default_value = "data/books.csv")]
+        csv: PathBuf,
+        /// The database to write (replaced atomically).
+        #[arg(long, default_value = "data/books.db")]
+        db: PathBuf,
+        /// When the data was scraped (RFC 3339 UTC, e.g. 2026-11-27T09:00:00Z).
+        #[arg(long)]
+        scraped_at: Option<String>,
+        /// The base URL the data was scraped from.
+        #[arg(long)]
+        source: Option<String>,
+        /// The book count the site reported ("1000 results").
+        #[arg(long)]
+        reported_total: Option<u32>,
+    },
+    /// Check DIR/books.csv against DIR/books.db and print every problem;
+    /// exits non-zero if there is any.
+    Validate {
+        /// The directory holding books.csv and books.db.
+        #[arg(long, default_value = "data")]
+        dir: PathBuf,
+    },
     /// Serve every API endpoint (and the docs) from one local server.
     Serve {
         /// Address to listen on.
@@ -55,6 +86,14 @@ fn main() -> ExitCode {
             concurrency,
             quiet,
         } => scrape(base_url, &out_dir, concurrency.into(), quiet),
+        Command::BuildDb {
+            csv,
+            db,
+            scraped_at,
+            source,
+            reported_total,
+        } => build_db(&csv, &db, scraped_at, source, reported_total),
+        Command::Validate { dir } => Ok(validate(&dir)),
         Command::Serve { addr, db } => books::adapters::server::run_blocking(addr, &db),
     };
     match result {
@@ -115,4 +154,89 @@ fn scrape(
         published.category_count
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `books build-db`: CSV -> SQLite, with the meta fields chosen as the
+/// command's help says.
+fn build_db(
+    csv: &std::path::Path,
+    db: &std::path::Path,
+    scraped_at: Option<String>,
+    source: Option<String>,
+    reported_total: Option<u32>,
+) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use books::store::schema::meta_key;
+
+    if let Some(at) = &scraped_at {
+        humantime::parse_rfc3339(at)
+            .with_context(|| format!("--scraped-at {at:?} is not an RFC 3339 UTC time"))?;
+    }
+    let books = match books::store::csv::read_csv(csv) {
+        Err(books::store::csv::CsvError::Invalid { problems, .. }) => {
+            for problem in &problems {
+                println!("{}: {problem}", csv.display());
+            }
+            anyhow::bail!(
+                "{} has {} problem(s); nothing built",
+                csv.display(),
+                problems.len()
+            );
+        }
+        other => other?,
+    };
+    // Keep the provenance of the database being replaced, if there is one.
+    let existing = if db.exists() {
+        books::store::validate::read_meta(db)
+            .with_context(|| format!("cannot read the meta of the existing {}", db.display()))?
+    } else {
+        Default::default()
+    };
+    let recorded = |key: &str| existing.get(key).cloned();
+    let reported_total = match reported_total {
+        Some(total) => Some(total),
+        None => recorded(meta_key::REPORTED_TOTAL)
+            .map(|t| t.parse::<u32>())
+            .transpose()
+            .with_context(|| format!("{} has a bad reported_total", db.display()))?,
+    };
+    let meta = books::store::ScrapeMeta {
+        scraped_at: scraped_at
+            .or_else(|| recorded(meta_key::SCRAPED_AT))
+            .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned()),
+        source: source
+            .or_else(|| recorded(meta_key::SOURCE))
+            .unwrap_or_else(|| "unknown".to_owned()),
+        reported_total,
+    };
+    let summary = books::store::build::build_db(&books, &meta, db)?;
+    println!(
+        "wrote {} ({} books, {} categories, content hash {})",
+        db.display(),
+        summary.book_count,
+        summary.category_count,
+        summary.content_hash
+    );
+    // Building is mechanical; say so when the data would not pass validate.
+    let report = books::store::validate::validate_books(&books, &meta);
+    for problem in &report.problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `books validate`: every problem on stdout, then a one-line summary; the
+/// exit code says whether there was any problem.
+fn validate(dir: &std::path::Path) -> ExitCode {
+    let report = books::store::validate::validate_dir(dir);
+    for problem in &report.problems {
+        println!("{problem}");
+    }
+    if report.is_ok() {
+        println!("{}: {report}", dir.display());
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("error: {}: {report}", dir.display());
+        ExitCode::FAILURE
+    }
 }

@@ -365,6 +365,31 @@ fn validate_dir_accepts_a_published_pair_and_catches_tampering() {
 }
 
 #[test]
+fn validate_reports_every_problem_of_a_row_that_does_not_parse() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), &sample()[..2], &meta(Some(2))).unwrap();
+    let csv_path = dir.path().join(CSV_FILE_NAME);
+    let good = fs::read_to_string(&csv_path).unwrap();
+    // Line 3 is book 10: give it book 2's id, no title and a rating of 6.
+    let bad = good.replace(
+        "10,upc0000000000010,A Light in the Attic,Poetry,51.77,51.77,0.00,3,",
+        "2,upc0000000000010,,Poetry,51.77,51.77,0.00,6,",
+    );
+    assert_ne!(bad, good);
+    fs::write(&csv_path, bad).unwrap();
+    let problems = validate_dir(dir.path()).problems;
+    let csv = csv_path.display().to_string();
+    assert_eq!(
+        problems,
+        [
+            format!("{csv}: line 5: rating: rating must be an integer from 1 to 5, got \"6\""),
+            format!("{csv}: line 5: title: required field is empty"),
+            format!("duplicate id 2: 2 books have it ({csv}: line 2; {csv}: line 5)"),
+        ]
+    );
+}
+
+#[test]
 fn validate_dir_reports_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let report = validate_dir(dir.path());

@@ -77,6 +77,16 @@ pub struct CsvRow {
     pub book: Book,
 }
 
+/// A record with the right number of fields that did not parse into a
+/// [`Book`]: kept as text so that validation can still check its other
+/// fields (an empty title, a duplicate id) and report every problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnparsedRow {
+    pub line: u64,
+    /// One string per [`HEADER`] column (invalid UTF-8 replaced).
+    pub fields: Vec<String>,
+}
+
 /// Everything a lenient read found: the rows that parsed and a problem for
 /// each one that did not (and for a bad header).
 #[derive(Debug, Clone, Default)]
@@ -84,6 +94,9 @@ pub struct CsvRows {
     /// Records after the header, parsed or not.
     pub record_count: usize,
     pub rows: Vec<CsvRow>,
+    /// Records of 15 fields that failed to parse (their problems are in
+    /// `problems`).
+    pub unparsed: Vec<UnparsedRow>,
     pub problems: Vec<CsvProblem>,
 }
 
@@ -257,13 +270,21 @@ pub fn parse_rows<R: Read>(reader: R) -> Result<CsvRows, CsvError> {
         let line = record.position().map_or(0, |p| p.line());
         match parse_record(&record) {
             Ok(book) => out.rows.push(CsvRow { line, book }),
-            Err(problems) => out
-                .problems
-                .extend(problems.into_iter().map(|(column, message)| CsvProblem {
-                    line,
-                    column,
-                    message,
-                })),
+            Err(problems) => {
+                if record.len() == HEADER.len() {
+                    let fields = record.iter().map(String::from_utf8_lossy);
+                    out.unparsed.push(UnparsedRow {
+                        line,
+                        fields: fields.map(|f| f.into_owned()).collect(),
+                    });
+                }
+                out.problems
+                    .extend(problems.into_iter().map(|(column, message)| CsvProblem {
+                        line,
+                        column,
+                        message,
+                    }));
+            }
         }
     }
     Ok(out)
@@ -349,7 +370,7 @@ fn parse_record(record: &csv::ByteRecord) -> Result<Book, Vec<FieldProblem>> {
 
 /// A price as the CSV writes it: `51.77`. No currency sign or spaces, which
 /// `Price::parse_gbp` would forgive in user input.
-fn parse_price(text: &str) -> Result<Price, String> {
+pub(crate) fn parse_price(text: &str) -> Result<Price, String> {
     if text.starts_with(|c: char| c.is_ascii_digit())
         && text.ends_with(|c: char| c.is_ascii_digit())
     {
@@ -362,10 +383,54 @@ fn parse_price(text: &str) -> Result<Price, String> {
 }
 
 /// A count (stock, reviews): plain decimal digits.
-fn parse_count(text: &str) -> Result<u32, String> {
+pub(crate) fn parse_count(text: &str) -> Result<u32, String> {
     let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
     match digits.then(|| text.parse::<u32>()) {
         Some(Ok(n)) => Ok(n),
         _ => Err(format!("must be a non-negative integer, got {text:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_quoting() {
+        let quoted = |field: &str| {
+            let mut out = String::new();
+            push_field(&mut out, field);
+            out
+        };
+        assert_eq!(quoted("plain text"), "plain text");
+        assert_eq!(quoted(""), "");
+        assert_eq!(quoted("a,b"), "\"a,b\"");
+        assert_eq!(quoted("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(quoted("two\nlines"), "\"two\nlines\"");
+        assert_eq!(quoted("é 東京"), "é 東京");
+    }
+
+    #[test]
+    fn prices_and_counts_are_strict() {
+        assert_eq!(parse_price("51.77").map(Price::pence), Ok(5177));
+        for bad in ["£51.77", " 51.77", "51.77 ", "", "-1.00", "1.234"] {
+            assert!(parse_price(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(parse_count("22"), Ok(22));
+        for bad in ["", "-1", "+1", "1.0", "4294967296"] {
+            assert!(parse_count(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_a_problem_not_an_error() {
+        let rows = parse_rows(&b""[..]).unwrap();
+        assert_eq!(rows.record_count, 0);
+        assert_eq!(rows.problems.len(), 1);
+        assert!(
+            rows.problems[0]
+                .to_string()
+                .starts_with("line 1: empty file")
+        );
     }
 }

@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use super::ScrapeMeta;
 use super::build::categories_of;
-use super::csv::{CsvRows, content_hash, read_rows};
+use super::csv::{CsvRows, HEADER, UnparsedRow, content_hash, parse_price, read_rows};
 use super::publish::{CSV_FILE_NAME, DB_FILE_NAME};
 use super::schema::{SCHEMA_VERSION, meta_key};
 use super::sqlite::{StoreError, open_read_only};
@@ -96,12 +96,15 @@ pub fn validate_files(csv_path: &Path, db_path: &Path) -> ValidationReport {
 /// per-book checks, unique ids and UPCs, and the meta checks (the count
 /// against the site's reported total).
 pub fn validate_books(books: &[Book], meta: &ScrapeMeta) -> ValidationReport {
-    let mut problems = Vec::new();
-    let labelled: Vec<(String, &Book)> = books
+    let labelled: Vec<(String, Fields)> = books
         .iter()
-        .map(|book| (format!("book {}", book.id), book))
+        .map(|book| (format!("book {}", book.id), Fields::from(book)))
         .collect();
-    check_books(&labelled, &mut problems);
+    let mut problems: Vec<String> = labelled
+        .iter()
+        .flat_map(|(label, fields)| field_problems(label, fields))
+        .collect();
+    problems.extend(duplicate_problems(&labelled));
     check_scrape_meta(meta, books.len(), "meta", &mut problems);
     ValidationReport {
         book_count: books.len(),
@@ -129,13 +132,36 @@ pub(crate) fn validate_pair(
         }
     };
     let csv_hash = csv.as_ref().and_then(|csv| {
-        problems.extend(csv.problems.iter().map(|p| format!("{csv_label}: {p}")));
-        let labelled: Vec<(String, &Book)> = csv
+        // Rows that did not parse are still checked field by field, so that
+        // one bad rating does not hide an empty title or a duplicate id.
+        let mut labelled: Vec<(u64, String, Fields)> = csv
             .rows
             .iter()
-            .map(|row| (format!("{csv_label}: line {}", row.line), &row.book))
+            .map(|row| (row.line, Fields::from(&row.book)))
+            .chain(csv.unparsed.iter().map(|row| (row.line, Fields::from(row))))
+            .map(|(line, fields)| (line, format!("{csv_label}: line {line}"), fields))
             .collect();
-        check_books(&labelled, &mut problems);
+        labelled.sort_by_key(|(line, _, _)| *line);
+        let mut by_line: Vec<(u64, String)> = csv
+            .problems
+            .iter()
+            .map(|p| (p.line, format!("{csv_label}: {p}")))
+            .collect();
+        for (line, label, fields) in &labelled {
+            by_line.extend(
+                field_problems(label, fields)
+                    .into_iter()
+                    .map(|p| (*line, p)),
+            );
+        }
+        // Stable: a line's parse problems come before its field problems.
+        by_line.sort_by_key(|(line, _)| *line);
+        problems.extend(by_line.into_iter().map(|(_, p)| p));
+        let labelled: Vec<(String, Fields)> = labelled
+            .into_iter()
+            .map(|(_, label, fields)| (label, fields))
+            .collect();
+        problems.extend(duplicate_problems(&labelled));
         // A hash of only the rows that parsed would differ for a reason
         // already reported; compare hashes only when every row parsed.
         csv.problems.is_empty().then(|| content_hash(&csv.books()))
@@ -162,26 +188,97 @@ pub(crate) fn validate_pair(
     }
 }
 
-/// Per-book checks (required fields, ranges, URLs) and uniqueness of ids and
-/// UPCs. `label` says where each book came from (`books.csv: line 7`).
-fn check_books(books: &[(String, &Book)], problems: &mut Vec<String>) {
-    let mut by_id: BTreeMap<BookId, Vec<&str>> = BTreeMap::new();
-    let mut by_upc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (label, book) in books {
-        for (column, message) in check_book(book) {
-            problems.push(format!("{label}: {column}: {message}"));
-        }
-        by_id.entry(book.id).or_default().push(label);
-        if !book.upc.is_empty() {
-            by_upc.entry(&book.upc).or_default().push(label);
+/// The fields the checks look at, from a parsed book or from a CSV row that
+/// did not parse; there a field that does not parse is `None` and skipped
+/// (its problem is reported by the reader).
+struct Fields<'a> {
+    id: Option<BookId>,
+    upc: &'a str,
+    title: &'a str,
+    category: &'a str,
+    price: Option<Price>,
+    price_excl_tax: Option<Price>,
+    tax: Option<Price>,
+    availability: &'a str,
+    product_type: &'a str,
+    image_url: &'a str,
+    product_url: &'a str,
+}
+
+impl<'a> From<&'a Book> for Fields<'a> {
+    fn from(book: &'a Book) -> Self {
+        Fields {
+            id: Some(book.id),
+            upc: &book.upc,
+            title: &book.title,
+            category: &book.category,
+            price: Some(book.price),
+            price_excl_tax: Some(book.price_excl_tax),
+            tax: Some(book.tax),
+            availability: &book.availability,
+            product_type: &book.product_type,
+            image_url: &book.image_url,
+            product_url: &book.product_url,
         }
     }
+}
+
+impl<'a> From<&'a UnparsedRow> for Fields<'a> {
+    /// Columns by their [`HEADER`] position; the reader keeps only rows with
+    /// every column, and a missing one reads as empty anyway.
+    fn from(row: &'a UnparsedRow) -> Self {
+        let field = |column: &str| -> &'a str {
+            HEADER
+                .iter()
+                .position(|c| *c == column)
+                .and_then(|i| row.fields.get(i))
+                .map_or("", String::as_str)
+        };
+        Fields {
+            id: field("id").parse().ok(),
+            upc: field("upc"),
+            title: field("title"),
+            category: field("category"),
+            price: parse_price(field("price")).ok(),
+            price_excl_tax: parse_price(field("price_excl_tax")).ok(),
+            tax: parse_price(field("tax")).ok(),
+            availability: field("availability"),
+            product_type: field("product_type"),
+            image_url: field("image_url"),
+            product_url: field("product_url"),
+        }
+    }
+}
+
+/// `label: column: message` for each field problem of one book.
+fn field_problems(label: &str, fields: &Fields) -> Vec<String> {
+    check_fields(fields)
+        .into_iter()
+        .map(|(column, message)| format!("{label}: {column}: {message}"))
+        .collect()
+}
+
+/// Ids and UPCs must be unique; `label` says where each book came from
+/// (`books.csv: line 7`).
+fn duplicate_problems(books: &[(String, Fields)]) -> Vec<String> {
+    let mut by_id: BTreeMap<BookId, Vec<&str>> = BTreeMap::new();
+    let mut by_upc: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (label, fields) in books {
+        if let Some(id) = fields.id {
+            by_id.entry(id).or_default().push(label);
+        }
+        if !fields.upc.is_empty() {
+            by_upc.entry(fields.upc).or_default().push(label);
+        }
+    }
+    let mut problems = Vec::new();
     for (id, labels) in by_id.iter().filter(|(_, l)| l.len() > 1) {
         problems.push(format!("duplicate id {id}: {}", occurrences(labels)));
     }
     for (upc, labels) in by_upc.iter().filter(|(_, l)| l.len() > 1) {
         problems.push(format!("duplicate upc {upc:?}: {}", occurrences(labels)));
     }
+    problems
 }
 
 /// `2 books have it (books.csv: line 4; books.csv: line 9)`; the labels are
@@ -196,16 +293,21 @@ fn occurrences(labels: &[&str]) -> String {
     }
 }
 
-/// What is wrong with one book's fields, as `(column, message)` pairs. Ids,
-/// ratings and counts are in range by construction of the domain types.
+/// What is wrong with one book's fields, as `(column, message)` pairs:
+/// required text present, prices positive and adding up, URLs canonical.
+/// Ids, ratings and counts are in range by construction of the domain types.
 pub fn check_book(book: &Book) -> Vec<(&'static str, String)> {
+    check_fields(&Fields::from(book))
+}
+
+fn check_fields(book: &Fields) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     for (column, value) in [
-        ("upc", &book.upc),
-        ("title", &book.title),
-        ("category", &book.category),
-        ("availability", &book.availability),
-        ("product_type", &book.product_type),
+        ("upc", book.upc),
+        ("title", book.title),
+        ("category", book.category),
+        ("availability", book.availability),
+        ("product_type", book.product_type),
     ] {
         if value.trim().is_empty() {
             problems.push((column, "required field is empty".to_owned()));
@@ -215,22 +317,21 @@ pub fn check_book(book: &Book) -> Vec<(&'static str, String)> {
         ("price", book.price),
         ("price_excl_tax", book.price_excl_tax),
     ] {
-        if price == Price::from_pence(0) {
-            problems.push((column, format!("must be greater than 0, got {price}")));
+        if price == Some(Price::from_pence(0)) {
+            problems.push((column, "must be greater than 0, got 0.00".to_owned()));
         }
     }
-    if book.price_excl_tax.pence().checked_add(book.tax.pence()) != Some(book.price.pence()) {
+    if let (Some(price), Some(excl), Some(tax)) = (book.price, book.price_excl_tax, book.tax)
+        && excl.pence().checked_add(tax.pence()) != Some(price.pence())
+    {
         problems.push((
             "price",
-            format!(
-                "{} is not price_excl_tax {} plus tax {}",
-                book.price, book.price_excl_tax, book.tax
-            ),
+            format!("{price} is not price_excl_tax {excl} plus tax {tax}"),
         ));
     }
     for (column, value) in [
-        ("image_url", &book.image_url),
-        ("product_url", &book.product_url),
+        ("image_url", book.image_url),
+        ("product_url", book.product_url),
     ] {
         if let Err(message) = check_url(value) {
             problems.push((column, message));
