@@ -17,7 +17,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use super::{api_request, open_store, request_id};
-use crate::http::{Route, handle};
+use crate::http::{Route, handle, site};
 use crate::store::{Store, StoreError};
 
 /// Runs the server until Ctrl-C (or SIGTERM). A missing database is not
@@ -68,13 +68,17 @@ pub async fn serve(
     }
 }
 
-/// Every path: the API's routes; anything else is a 404 problem.
+/// Every path: the static site of `public/` (`/`, `/docs` and their assets),
+/// then the API's routes; anything else is a 404 problem.
 fn route_request(
     store: Result<&Store, &StoreError>,
     request: &Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let id = request_id(request.headers());
     let api = api_request(request.method(), request.uri(), request.headers(), &id);
+    if let Some(page) = site::respond(api.method, api.path, api.if_none_match) {
+        return page.map(Full::new);
+    }
     handle(store, Route::resolve(api.path), &api).map(Full::new)
 }
 

@@ -94,6 +94,8 @@ pub fn respond(
 enum Call {
     /// About this instance, now.
     Health,
+    /// The OpenAPI description: fixed for the build, needs no database.
+    OpenApi,
     /// About the immutable data.
     Data(DataCall),
 }
@@ -126,6 +128,18 @@ fn answer(
     let query = QueryParams::parse(request.query, allowed_params(route))?;
     let call = match plan(route, &query, request.path)? {
         Call::Data(call) => call,
+        Call::OpenApi => {
+            let body = super::openapi::document_json();
+            let etag = etag_of(&[&body]);
+            return Ok(conditional(
+                request,
+                StatusCode::OK,
+                body,
+                &etag,
+                CACHE_DATA,
+                None,
+            ));
+        }
         Call::Health => {
             // Health reports on this instance now: its ETag is of the body itself.
             let body = json(&handlers::health::health(store)?);
@@ -177,7 +191,11 @@ fn answer(
 /// The query parameters each route accepts.
 pub fn allowed_params(route: Route) -> &'static [&'static str] {
     match route {
-        Route::Health | Route::Categories | Route::StatsOverview | Route::StatsCategories => &[],
+        Route::Health
+        | Route::Categories
+        | Route::StatsOverview
+        | Route::StatsCategories
+        | Route::OpenApi => &[],
         Route::BookById => &["id"],
         Route::Books => BookListParams::BOOKS,
         Route::BooksSearch => BookListParams::SEARCH,
@@ -189,6 +207,7 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
 fn plan(route: Route, query: &QueryParams, path: &str) -> Result<Call, ApiError> {
     let call = match route {
         Route::Health => return Ok(Call::Health),
+        Route::OpenApi => return Ok(Call::OpenApi),
         Route::BookById => {
             let segment = path
                 .trim_end_matches('/')

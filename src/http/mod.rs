@@ -6,7 +6,9 @@ pub mod route;
 pub use route::Route;
 pub mod dispatch;
 pub mod error;
+pub mod openapi;
 pub mod params;
+pub mod site;
 
 pub use dispatch::{ApiRequest, StoreHandle, handle};
 pub use error::ApiError;

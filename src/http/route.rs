@@ -14,13 +14,14 @@ pub enum Route {
     Categories,
     StatsOverview,
     StatsCategories,
+    OpenApi,
 }
 
 /// The prefix every API path starts with.
 pub const API_PREFIX: &str = "/api/v1";
 
 impl Route {
-    pub const ALL: [Route; 9] = [
+    pub const ALL: [Route; 10] = [
         Route::Health,
         Route::Books,
         Route::BookById,
@@ -30,6 +31,7 @@ impl Route {
         Route::Categories,
         Route::StatsOverview,
         Route::StatsCategories,
+        Route::OpenApi,
     ];
 
     /// The public path, with `{id}` for the one dynamic segment.
@@ -44,6 +46,7 @@ impl Route {
             Route::Categories => "/api/v1/categories",
             Route::StatsOverview => "/api/v1/stats/overview",
             Route::StatsCategories => "/api/v1/stats/categories",
+            Route::OpenApi => "/api/v1/openapi.json",
         }
     }
 
@@ -105,5 +108,7 @@ mod tests {
         assert_eq!(Route::BookById.api_file(), "api/v1/books/[id].rs");
         assert_eq!(Route::BookById.bin_name(), "api-v1-books-id");
         assert_eq!(Route::BooksTopRated.bin_name(), "api-v1-books-top-rated");
+        assert_eq!(Route::OpenApi.api_file(), "api/v1/openapi.json.rs");
+        assert_eq!(Route::OpenApi.bin_name(), "api-v1-openapi-json");
     }
 }
