@@ -296,7 +296,11 @@ fn failed_build_leaves_nothing_behind() {
     let mut books = sample();
     books.push(books[0].clone()); // duplicate id: the primary key refuses it
     let err = build_db(&books, &meta(None), &db).unwrap_err();
-    assert!(err.to_string().contains("insert book 10"), "{err}");
+    assert!(
+        err.to_string()
+            .ends_with("books.db: duplicate ids: 10; duplicate UPCs: upc0000000000010"),
+        "{err}"
+    );
     assert_eq!(fs::read(&db).unwrap(), b"old bytes");
     assert_eq!(file_names(dir.path()), ["books.db"]);
 }
@@ -394,8 +398,10 @@ fn validate_dir_reports_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let report = validate_dir(dir.path());
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
-    assert!(report.problems[0].contains("books.csv: cannot read"));
-    assert!(report.problems[1].contains("books.db") && report.problems[1].contains("not found"));
+    let csv = dir.path().join("books.csv").display().to_string();
+    assert!(report.problems[0].starts_with(&format!("cannot read {csv}: ")));
+    let db = dir.path().join("books.db").display().to_string();
+    assert_eq!(report.problems[1], format!("database {db} not found"));
 }
 
 // --- publish ---------------------------------------------------------------

@@ -104,7 +104,7 @@ fn validate_rejects_a_duplicated_id() {
     let refused = build(dir.path(), &duplicated);
     assert!(!refused.status.success());
     assert!(
-        text(&refused).contains("insert book 2"),
+        text(&refused).contains("duplicate ids: 2"),
         "{}",
         text(&refused)
     );

@@ -53,7 +53,7 @@ pub fn build_db(
     db_path: &Path,
 ) -> Result<BuildSummary, BuildError> {
     let temp = TempPath::next_to(db_path);
-    let summary = write_db(books, meta, temp.path())?;
+    let summary = write_db(books, meta, temp.path(), db_path)?;
     fs::rename(temp.path(), db_path).map_err(|source| BuildError::Rename {
         from: temp.path().to_owned(),
         to: db_path.to_owned(),
@@ -63,12 +63,14 @@ pub fn build_db(
     Ok(summary)
 }
 
-/// Builds a database at `path`, which must not exist yet. On failure the
-/// caller removes `path` (see [`TempPath`]).
+/// Builds a database at `path`, which must not exist yet; errors name
+/// `target`, the file `path` will be renamed to. On failure the caller
+/// removes `path` (see [`TempPath`]).
 pub(crate) fn write_db(
     books: &[Book],
     meta: &ScrapeMeta,
     path: &Path,
+    target: &Path,
 ) -> Result<BuildSummary, BuildError> {
     // An existing non-empty file would mix old rows into the new database.
     if fs::metadata(path).is_ok_and(|m| m.len() > 0) {
@@ -77,14 +79,19 @@ pub(crate) fn write_db(
         });
     }
     let at = |step: &str| {
-        let path = path.to_owned();
+        let path = target.to_owned();
         let step = step.to_owned();
         move |source| BuildError::Sqlite { path, step, source }
     };
     let data_err = |message: String| BuildError::Data {
-        path: path.to_owned(),
+        path: target.to_owned(),
         message,
     };
+    // The schema's UNIQUE constraints would refuse these too, but with an
+    // error naming only the first; say plainly what is wrong instead.
+    if let Some(message) = duplicates(books) {
+        return Err(data_err(message));
+    }
 
     let mut sorted: Vec<&Book> = books.iter().collect();
     sorted.sort_by_key(|book| book.id);
@@ -184,6 +191,36 @@ pub(crate) fn write_db(
         category_count: categories.len(),
         content_hash: hash,
     })
+}
+
+/// Every id, UPC and category slug used more than once, if any.
+fn duplicates(books: &[Book]) -> Option<String> {
+    fn repeated<T: Ord + std::fmt::Display>(values: impl Iterator<Item = T>) -> Vec<String> {
+        let mut counts = BTreeMap::new();
+        for value in values {
+            *counts.entry(value).or_insert(0usize) += 1;
+        }
+        counts
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(value, _)| value.to_string())
+            .collect()
+    }
+    let categories = categories_of(books);
+    let found = [
+        ("ids", repeated(books.iter().map(|b| b.id))),
+        ("UPCs", repeated(books.iter().map(|b| b.upc.as_str()))),
+        (
+            "category slugs",
+            repeated(categories.keys().map(|name| category_slug(name))),
+        ),
+    ];
+    let parts: Vec<String> = found
+        .into_iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(what, values)| format!("duplicate {what}: {}", values.join(", ")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Category names with their book counts, in name order.

@@ -39,8 +39,6 @@ pub enum CsvError {
     Read { path: PathBuf, source: io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
-    #[error("cannot read CSV: {0}")]
-    Parse(#[from] csv::Error),
     /// The file was read but some rows (or the header) are not valid books.
     #[error("{path}: {} (of {} problems)", .problems[0], .problems.len())]
     Invalid {
@@ -203,23 +201,25 @@ pub fn read_rows(path: &Path) -> Result<CsvRows, CsvError> {
         path: path.to_owned(),
         source,
     })?;
-    parse_rows(io::BufReader::new(file)).map_err(|err| match err {
-        CsvError::Parse(err) if err.is_io_error() => CsvError::Read {
-            path: path.to_owned(),
-            source: match err.into_kind() {
-                csv::ErrorKind::Io(source) => source,
-                other => io::Error::other(format!("{other:?}")),
-            },
-        },
-        other => other,
+    parse_rows(io::BufReader::new(file)).map_err(|source| CsvError::Read {
+        path: path.to_owned(),
+        source,
     })
+}
+
+/// The I/O error inside a csv error (the only kind `parse_rows` passes on).
+fn into_io(err: csv::Error) -> io::Error {
+    match err.into_kind() {
+        csv::ErrorKind::Io(source) => source,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// Parses CSV text: checks the header, then parses every record into a
 /// [`Book`], recording a [`CsvProblem`] for each bad field (all of a row's bad
 /// fields, not just the first) and going on with the next row. Errs only on
 /// I/O failure.
-pub fn parse_rows<R: Read>(reader: R) -> Result<CsvRows, CsvError> {
+pub fn parse_rows<R: Read>(reader: R) -> Result<CsvRows, io::Error> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -227,7 +227,7 @@ pub fn parse_rows<R: Read>(reader: R) -> Result<CsvRows, CsvError> {
     let mut out = CsvRows::default();
     let mut record = csv::ByteRecord::new();
 
-    if !reader.read_byte_record(&mut record)? {
+    if !reader.read_byte_record(&mut record).map_err(into_io)? {
         out.problems.push(CsvProblem {
             line: 1,
             column: None,
@@ -253,7 +253,7 @@ pub fn parse_rows<R: Read>(reader: R) -> Result<CsvRows, CsvError> {
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(err) if err.is_io_error() => return Err(err.into()),
+            Err(err) if err.is_io_error() => return Err(into_io(err)),
             Err(err) => {
                 // A malformed record: report it and carry on with the next.
                 out.record_count += 1;

@@ -91,7 +91,7 @@ pub fn publish(
     let db_temp = TempPath::next_to(&db_path);
 
     write_csv(csv_temp.path(), books)?;
-    let summary = write_db(books, meta, db_temp.path())?;
+    let summary = write_db(books, meta, db_temp.path(), &db_path)?;
     let written = validate_pair(csv_temp.path(), db_temp.path(), CSV_FILE_NAME, DB_FILE_NAME);
     if !written.is_ok() {
         return Err(PublishError::Invalid {

@@ -127,7 +127,7 @@ pub(crate) fn validate_pair(
     let csv = match read_rows(csv_path) {
         Ok(rows) => Some(rows),
         Err(err) => {
-            problems.push(format!("{csv_label}: {err}"));
+            problems.push(err.to_string()); // names the file
             None
         }
     };
@@ -169,7 +169,7 @@ pub(crate) fn validate_pair(
 
     // The database on its own, then against the CSV.
     match open_read_only(db_path) {
-        Err(err) => problems.push(format!("{db_label}: {err}")),
+        Err(err) => problems.push(err.to_string()), // names the file
         Ok(conn) => check_db(
             &conn,
             db_path,
@@ -402,7 +402,6 @@ fn meta_map(conn: &Connection) -> Result<BTreeMap<String, String>, rusqlite::Err
 }
 
 /// Every database check; `csv` and `csv_hash` are the CSV's, when it read.
-#[allow(clippy::too_many_arguments)]
 fn check_db(
     conn: &Connection,
     db_path: &Path,
@@ -413,70 +412,12 @@ fn check_db(
     problems: &mut Vec<String>,
 ) {
     let sql = |step: &str, err: rusqlite::Error| format!("{db}: cannot {step}: {err}");
-
-    // The file itself: intact, one file (no WAL), vacuumed.
-    match conn.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)) {
-        Ok(ok) if ok == "ok" => {}
-        Ok(other) => problems.push(format!("{db}: integrity check failed: {other}")),
-        Err(err) => problems.push(sql("run the integrity check", err)),
-    }
-    if let Some(problem) = check_header(db_path, db) {
-        problems.push(problem);
-    }
-    match conn.query_row("PRAGMA freelist_count", [], |row| row.get::<_, i64>(0)) {
-        Ok(0) => {}
-        Ok(n) => problems.push(format!("{db}: {n} free pages: the file was not vacuumed")),
-        Err(err) => problems.push(sql("count free pages", err)),
-    }
-
-    // The meta table.
-    let meta = match meta_map(conn) {
-        Ok(meta) => meta,
-        Err(err) => {
-            problems.push(sql("read the meta table", err));
-            BTreeMap::new()
-        }
-    };
-    let get = |key: &str, problems: &mut Vec<String>| {
-        let value = meta.get(key).cloned();
-        if value.is_none() {
-            problems.push(format!("{db}: meta has no {key}"));
-        }
-        value
-    };
-    if let Some(version) = get(meta_key::SCHEMA_VERSION, problems)
-        && version != SCHEMA_VERSION.to_string()
-    {
-        problems.push(format!(
-            "{db}: schema_version is {version:?}, this program reads version {SCHEMA_VERSION}"
-        ));
-    }
-    let meta_count = get(meta_key::BOOK_COUNT, problems);
-    let meta_hash = get(meta_key::CONTENT_HASH, problems);
-    let reported_total = match meta.get(meta_key::REPORTED_TOTAL) {
-        None => Some(None),
-        Some(text) => match text.parse::<u32>() {
-            Ok(total) => Some(Some(total)),
-            Err(_) => {
-                problems.push(format!(
-                    "{db}: meta reported_total is not a count: {text:?}"
-                ));
-                None
-            }
-        },
-    };
-    let scrape_meta = match (
-        get(meta_key::SCRAPED_AT, problems),
-        get(meta_key::SOURCE, problems),
-        reported_total,
-    ) {
-        (Some(scraped_at), Some(source), Some(reported_total)) => Some(ScrapeMeta {
-            scraped_at,
-            source,
-            reported_total,
-        }),
-        _ => None,
-    };
+    check_file(conn, db_path, db, problems);
+    let DbMeta {
+        book_count: meta_count,
+        content_hash: meta_hash,
+        scrape: scrape_meta,
+    } = check_meta_table(conn, db, problems);
 
     // The books table, read back into domain types.
     let db_books = match read_books(conn, db, problems) {
@@ -539,6 +480,89 @@ fn check_db(
         problems.push(format!(
             "{csv_label} (content hash {csv_hash}) does not match {db} (meta content_hash {meta_hash})"
         ));
+    }
+}
+
+/// The file itself: intact, a single rollback-journal file, vacuumed.
+fn check_file(conn: &Connection, db_path: &Path, db: &str, problems: &mut Vec<String>) {
+    let sql = |step: &str, err: rusqlite::Error| format!("{db}: cannot {step}: {err}");
+    match conn.query_row("PRAGMA quick_check", [], |row| row.get::<_, String>(0)) {
+        Ok(ok) if ok == "ok" => {}
+        Ok(other) => problems.push(format!("{db}: integrity check failed: {other}")),
+        Err(err) => problems.push(sql("run the integrity check", err)),
+    }
+    if let Some(problem) = check_header(db_path, db) {
+        problems.push(problem);
+    }
+    match conn.query_row("PRAGMA freelist_count", [], |row| row.get::<_, i64>(0)) {
+        Ok(0) => {}
+        Ok(n) => problems.push(format!("{db}: {n} free pages: the file was not vacuumed")),
+        Err(err) => problems.push(sql("count free pages", err)),
+    }
+}
+
+/// What the meta table says, each value only if present and well formed.
+struct DbMeta {
+    book_count: Option<String>,
+    content_hash: Option<String>,
+    scrape: Option<ScrapeMeta>,
+}
+
+/// Reads the meta table, reporting missing keys, a schema version this
+/// program does not read, and a malformed reported_total.
+fn check_meta_table(conn: &Connection, db: &str, problems: &mut Vec<String>) -> DbMeta {
+    let meta = match meta_map(conn) {
+        Ok(meta) => meta,
+        Err(err) => {
+            problems.push(format!("{db}: cannot read the meta table: {err}"));
+            BTreeMap::new()
+        }
+    };
+    let get = |key: &str, problems: &mut Vec<String>| {
+        let value = meta.get(key).cloned();
+        if value.is_none() {
+            problems.push(format!("{db}: meta has no {key}"));
+        }
+        value
+    };
+    if let Some(version) = get(meta_key::SCHEMA_VERSION, problems)
+        && version != SCHEMA_VERSION.to_string()
+    {
+        problems.push(format!(
+            "{db}: schema_version is {version:?}, this program reads version {SCHEMA_VERSION}"
+        ));
+    }
+    let book_count = get(meta_key::BOOK_COUNT, problems);
+    let content_hash = get(meta_key::CONTENT_HASH, problems);
+    // Absent is allowed here (check_scrape_meta decides); malformed is not.
+    let reported_total = match meta.get(meta_key::REPORTED_TOTAL) {
+        None => Some(None),
+        Some(text) => match text.parse::<u32>() {
+            Ok(total) => Some(Some(total)),
+            Err(_) => {
+                problems.push(format!(
+                    "{db}: meta reported_total is not a count: {text:?}"
+                ));
+                None
+            }
+        },
+    };
+    let scrape = match (
+        get(meta_key::SCRAPED_AT, problems),
+        get(meta_key::SOURCE, problems),
+        reported_total,
+    ) {
+        (Some(scraped_at), Some(source), Some(reported_total)) => Some(ScrapeMeta {
+            scraped_at,
+            source,
+            reported_total,
+        }),
+        _ => None,
+    };
+    DbMeta {
+        book_count,
+        content_hash,
+        scrape,
     }
 }
 
