@@ -1,0 +1,932 @@
+//! The OpenAPI description against the official OpenAPI 3.1 schema, against
+//! the code (parameter names, limits, defaults and examples are what the
+//! parsers accept), and against the real responses of the local server over
+//! the committed data: every response's status is documented for its
+//! operation, and its body and headers validate against what is documented.
+//! Also the static site: `public/` as the local server serves it.
+
+mod app;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use app::TestApp;
+use books::http::dispatch::allowed_params;
+use books::http::openapi::{self, LOCAL_SERVER, OPENAPI_VERSION, statuses};
+use books::http::{ApiRequest, Route, site};
+use reqwest::Method;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn doc() -> &'static Value {
+    openapi::document()
+}
+
+/// Follows `$ref`s (local JSON pointers) until a value that is not one.
+fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+            return value;
+        };
+        let pointer = reference
+            .strip_prefix('#')
+            .unwrap_or_else(|| panic!("non-local $ref {reference}"));
+        value = doc
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("dangling $ref {reference}"));
+    }
+    panic!("$ref cycle at {value}");
+}
+
+fn operation(route: Route) -> &'static Value {
+    let op = &doc()["paths"][route.path()]["get"];
+    assert!(op.is_object(), "no GET operation for {}", route.path());
+    op
+}
+
+/// The parameters of `route`'s operation, resolved.
+fn parameters(route: Route) -> Vec<&'static Value> {
+    operation(route)["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .map(|p| resolve(doc(), p))
+        .collect()
+}
+
+fn query_parameters(route: Route) -> Vec<&'static Value> {
+    parameters(route)
+        .into_iter()
+        .filter(|p| p["in"] == "query")
+        .collect()
+}
+
+/// Validates instances against schemas of the document (their `$ref`s
+/// resolved within it), JSON Schema 2020-12 with formats asserted.
+#[derive(Default)]
+struct Schemas {
+    validators: HashMap<String, jsonschema::Validator>,
+}
+
+impl Schemas {
+    fn errors(&mut self, schema: &Value, instance: &Value) -> Vec<String> {
+        let key = schema.to_string();
+        let validator = self.validators.entry(key).or_insert_with(|| {
+            // The whole document as the root, so `#/components/...` resolves;
+            // its OpenAPI keys are unknown keywords to JSON Schema.
+            let mut root = doc().clone();
+            root["allOf"] = json!([schema]);
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft202012)
+                .should_validate_formats(true)
+                .build(&root)
+                .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}"))
+        });
+        validator
+            .iter_errors(instance)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect()
+    }
+
+    fn assert_valid(&mut self, schema: &Value, instance: &Value, context: &str) {
+        let errors = self.errors(schema, instance);
+        assert!(
+            errors.is_empty(),
+            "{context}: {instance:.300} does not match {schema}: {errors:?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The document itself.
+
+#[tokio::test]
+async fn the_served_document_is_the_one_built_from_the_code() {
+    let app = TestApp::new();
+    let reply = app.get("/api/v1/openapi.json").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert!(reply.header("etag").is_some());
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(&reply.json(), doc());
+    assert!(reply.text.starts_with("{\n  \"openapi\": \"3.1."));
+}
+
+#[test]
+fn the_document_validates_against_the_official_openapi_3_1_schema() {
+    let path = root().join("tests/fixtures/openapi-3.1/schema.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let schema: Value = serde_json::from_str(&text).expect("schema JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("the OpenAPI 3.1 schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc())
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // The validator does reject what is not OpenAPI 3.1.
+    let mut broken = doc().clone();
+    broken["openapi"] = json!("3.0.3");
+    assert!(!validator.is_valid(&broken));
+    let mut broken = doc().clone();
+    broken["paths"]["/api/v1/books"]["get"]["responses"]["200"] = json!({"content": {}});
+    assert!(
+        !validator.is_valid(&broken),
+        "a response needs a description"
+    );
+}
+
+#[test]
+fn the_document_parses_as_openapi_3_1_and_every_reference_resolves() {
+    let text = String::from_utf8(openapi::document_json().to_vec()).expect("utf-8");
+    let spec = oas3::from_json(&text).expect("oas3 parses the document");
+    let version = spec.validate_version().expect("a supported version");
+    assert_eq!(version.to_string(), OPENAPI_VERSION);
+    assert_eq!(version.major, 3);
+    assert_eq!(version.minor, 1);
+
+    let operations: Vec<_> = spec.operations().collect();
+    assert_eq!(operations.len(), Route::ALL.len());
+    for (path, method, op) in operations {
+        assert_eq!(method, http::Method::GET, "{path}");
+        let route = Route::ALL
+            .into_iter()
+            .find(|r| r.path() == path)
+            .unwrap_or_else(|| panic!("{path} is not in the route table"));
+        let params = op
+            .parameters(&spec)
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(params.len(), parameters(route).len(), "{path}");
+        let responses = op.responses(&spec);
+        let raw = operation(route)["responses"]
+            .as_object()
+            .expect("responses");
+        assert_eq!(
+            responses.len(),
+            raw.len(),
+            "{path}: a response $ref is dangling"
+        );
+        for (status, response) in responses {
+            for (media_type, media) in &response.content {
+                media
+                    .schema(&spec)
+                    .unwrap_or_else(|e| panic!("{path} {status} {media_type}: {e}"));
+            }
+        }
+    }
+
+    // Every $ref anywhere resolves; every component schema is a valid JSON
+    // Schema 2020-12 document.
+    fn walk(value: &Value, refs: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    refs.push(r.clone());
+                }
+                map.values().for_each(|v| walk(v, refs));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, refs)),
+            _ => {}
+        }
+    }
+    let mut refs = Vec::new();
+    walk(doc(), &mut refs);
+    assert!(refs.len() > 50);
+    for reference in refs {
+        resolve(doc(), &json!({ "$ref": reference }));
+    }
+    for (name, schema) in doc()["components"]["schemas"].as_object().expect("schemas") {
+        if let Err(e) = jsonschema::meta::validate(schema) {
+            panic!("components/schemas/{name}: {e}");
+        }
+    }
+}
+
+#[test]
+fn operations_are_complete_and_consistent() {
+    let declared_tags: BTreeSet<&str> = doc()["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .map(|t| t["name"].as_str().expect("tag name"))
+        .collect();
+    let mut ids = BTreeSet::new();
+    let mut used_tags = BTreeSet::new();
+    for route in Route::ALL {
+        let op = operation(route);
+        let id = op["operationId"].as_str().expect("operationId");
+        assert!(ids.insert(id), "duplicate operationId {id}");
+        for key in ["summary", "description"] {
+            assert!(
+                op[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{} lacks a {key}",
+                route.path()
+            );
+        }
+        let tags = op["tags"].as_array().expect("tags");
+        assert_eq!(tags.len(), 1);
+        let tag = tags[0].as_str().expect("tag");
+        assert!(declared_tags.contains(tag), "undeclared tag {tag}");
+        used_tags.insert(tag);
+
+        // Documented statuses are exactly the ones the route can answer.
+        let documented: Vec<u16> = op["responses"]
+            .as_object()
+            .expect("responses")
+            .keys()
+            .map(|k| k.parse().expect("numeric status"))
+            .collect();
+        let mut expected = statuses(route).to_vec();
+        expected.sort_unstable();
+        let mut documented_sorted = documented.clone();
+        documented_sorted.sort_unstable();
+        assert_eq!(documented_sorted, expected, "{}", route.path());
+        for status in [200, 304, 400, 405] {
+            assert!(
+                expected.contains(&status),
+                "{} lacks {status}",
+                route.path()
+            );
+        }
+
+        // Path templates and path parameters agree.
+        let in_path: BTreeSet<String> = route
+            .path()
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .map(str::to_owned)
+            .collect();
+        let path_params: BTreeSet<String> = parameters(route)
+            .into_iter()
+            .filter(|p| p["in"] == "path")
+            .inspect(|p| assert_eq!(p["required"], true))
+            .map(|p| p["name"].as_str().expect("name").to_owned())
+            .collect();
+        assert_eq!(in_path, path_params, "{}", route.path());
+    }
+    assert_eq!(used_tags, declared_tags, "a declared tag is unused");
+
+    let servers: Vec<&str> = doc()["servers"]
+        .as_array()
+        .expect("servers")
+        .iter()
+        .map(|s| s["url"].as_str().expect("url"))
+        .collect();
+    assert_eq!(
+        servers.first(),
+        Some(&"/"),
+        "the relative server comes first"
+    );
+    assert!(servers.contains(&LOCAL_SERVER));
+}
+
+// ---------------------------------------------------------------------------
+// The parameters against the code.
+
+#[test]
+fn documented_parameters_are_exactly_the_accepted_ones() {
+    let mut schemas = Schemas::default();
+    for route in Route::ALL {
+        let documented: BTreeSet<&str> = parameters(route)
+            .into_iter()
+            .filter(|p| p["in"] != "header")
+            .map(|p| p["name"].as_str().expect("name"))
+            .collect();
+        let accepted: BTreeSet<&str> = allowed_params(route).iter().copied().collect();
+        assert_eq!(documented, accepted, "{}", route.path());
+        for p in parameters(route) {
+            let name = p["name"].as_str().expect("name");
+            let context = format!("{} {name}", route.path());
+            assert!(
+                p["description"].as_str().is_some_and(|d| d.len() > 10),
+                "{context}: no description"
+            );
+            let schema = &p["schema"];
+            assert!(schema["type"].is_string(), "{context}: no type");
+            if let Some(example) = p.get("example") {
+                schemas.assert_valid(schema, example, &format!("{context} example"));
+            }
+            if let Some(default) = schema.get("default") {
+                schemas.assert_valid(schema, default, &format!("{context} default"));
+            }
+        }
+        // The one header parameter is the conditional request.
+        let headers: Vec<_> = parameters(route)
+            .into_iter()
+            .filter(|p| p["in"] == "header")
+            .map(|p| p["name"].as_str().expect("name"))
+            .collect();
+        assert_eq!(headers, ["If-None-Match"]);
+    }
+}
+
+/// A query that makes `route` answer 200, to which a parameter under test is
+/// added (so search has a criterion and price-range a bound).
+fn base_query(route: Route, testing: &str) -> &'static str {
+    match route {
+        Route::BooksSearch if !["title", "category", "q"].contains(&testing) => "title=light",
+        Route::BooksPriceRange if ["min", "min_price"].contains(&testing) => "max=100",
+        Route::BooksPriceRange => "min=0",
+        _ => "",
+    }
+}
+
+fn url(route: Route, base: &str, name: &str, value: &str) -> String {
+    let path = route.path().replace("{id}", "1");
+    let pair = format!(
+        "{name}={}",
+        url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>()
+    );
+    if base.is_empty() {
+        format!("{path}?{pair}")
+    } else {
+        format!("{path}?{base}&{pair}")
+    }
+}
+
+#[tokio::test]
+async fn documented_limits_defaults_and_enums_are_the_parsers() {
+    let app = TestApp::new();
+    let mut checked = 0;
+    for route in Route::ALL {
+        for p in query_parameters(route) {
+            let name = p["name"].as_str().expect("name");
+            let schema = &p["schema"];
+            let base = base_query(route, name);
+            let mut good: Vec<String> = Vec::new();
+            let mut bad: Vec<String> = Vec::new();
+            match schema["type"].as_str() {
+                Some("integer") => {
+                    let min = schema["minimum"].as_u64().expect("integer minimum");
+                    let max = schema["maximum"].as_u64().expect("integer maximum");
+                    good.extend([min.to_string(), max.to_string()]);
+                    bad.extend([(max + 1).to_string(), "1.5".into(), "x".into()]);
+                    if min > 0 {
+                        bad.push((min - 1).to_string());
+                    }
+                }
+                Some("number") => {
+                    assert_eq!(schema["minimum"], 0, "{name}");
+                    good.extend(["0".into(), "12.5".into(), "12.50".into()]);
+                    bad.extend(["-0.01".into(), "1.234".into(), "NaN".into()]);
+                }
+                Some("string") if schema.get("enum").is_some() => {
+                    for value in schema["enum"].as_array().expect("enum") {
+                        let value = value.as_str().expect("string enum");
+                        good.extend([value.to_owned(), value.to_uppercase()]);
+                    }
+                    bad.push("zzz".into());
+                }
+                Some("string") => {
+                    let max = schema["maxLength"].as_u64().expect("maxLength") as usize;
+                    good.push("b".repeat(max));
+                    bad.push("b".repeat(max + 1));
+                }
+                Some("boolean") => {
+                    good.extend(["true".into(), "false".into()]);
+                    bad.push("maybe".into());
+                }
+                other => panic!("{name}: undocumented type {other:?}"),
+            }
+            for value in good {
+                let url = url(route, base, name, &value);
+                let reply = app.get(&url).await;
+                assert_eq!(reply.status, 200, "{url}: {}", reply.text);
+                checked += 1;
+            }
+            for value in bad {
+                let url = url(route, base, name, &value);
+                let problem = app.get(&url).await.problem(400);
+                assert_eq!(problem["parameter"], name, "{url}");
+                checked += 1;
+            }
+            // The documented default is what an absent parameter means.
+            if let Some(default) = schema.get("default") {
+                let default = match default {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let path = route.path();
+                let with = app.get(&url(route, base, name, &default)).await;
+                let without = app
+                    .get(&if base.is_empty() {
+                        path.to_owned()
+                    } else {
+                        format!("{path}?{base}")
+                    })
+                    .await;
+                assert_eq!(with.status, 200);
+                assert_eq!(
+                    with.json(),
+                    without.json(),
+                    "{path} default {name}={default}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} checks");
+}
+
+#[tokio::test]
+async fn every_operation_answers_its_documented_examples() {
+    let app = TestApp::new();
+    let mut schemas = Schemas::default();
+    for route in Route::ALL {
+        let mut path = route.path().to_owned();
+        let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+        for p in parameters(route) {
+            let Some(example) = p.get("example") else {
+                continue;
+            };
+            let value = match example {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let name = p["name"].as_str().expect("name");
+            match p["in"].as_str() {
+                Some("path") => path = path.replace(&format!("{{{name}}}"), &value),
+                _ => {
+                    pairs.append_pair(name, &value);
+                }
+            }
+        }
+        let query = pairs.finish();
+        let url = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{query}")
+        };
+        let reply = app.get(&url).await;
+        assert_eq!(reply.status, 200, "{url}: {}", reply.text);
+        let body = reply.json();
+        let schema = &operation(route)["responses"]["200"]["content"]["application/json"]["schema"];
+        schemas.assert_valid(schema, &body, &url);
+        if body.get("total_pages").is_some() {
+            assert!(
+                body["total"].as_u64() > Some(0),
+                "{url}: the examples find nothing"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The real responses against the document.
+
+/// A response as seen, from the server or from dispatch in process.
+struct Seen {
+    label: String,
+    route: Route,
+    method: Method,
+    status: u16,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// Checks `seen` against its operation: a documented status, the documented
+/// content type and schema (or no body), and the required headers.
+fn check(seen: &Seen, schemas: &mut Schemas) {
+    let label = &seen.label;
+    let op = operation(seen.route);
+    let response = op["responses"]
+        .get(seen.status.to_string())
+        .map(|r| resolve(doc(), r))
+        .unwrap_or_else(|| panic!("{label}: status {} is not documented", seen.status));
+    assert!(response["description"].is_string());
+
+    for (name, header) in response["headers"].as_object().into_iter().flatten() {
+        let header = resolve(doc(), header);
+        let value = seen
+            .headers
+            .get(name.as_str())
+            .and_then(|v| v.to_str().ok());
+        match value {
+            None => assert_ne!(header["required"], true, "{label}: no {name} header"),
+            Some(value) => {
+                schemas.assert_valid(&header["schema"], &json!(value), &format!("{label} {name}"))
+            }
+        }
+    }
+
+    let content = response.get("content").and_then(Value::as_object);
+    if seen.method == Method::HEAD || content.is_none() {
+        assert!(
+            seen.body.is_empty(),
+            "{label}: a body where none is documented"
+        );
+        return;
+    }
+    let content_type = seen
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_else(|| panic!("{label}: no content-type"));
+    let media = content
+        .and_then(|c| c.get(content_type))
+        .unwrap_or_else(|| panic!("{label}: content-type {content_type} is not documented"));
+    let body: Value = serde_json::from_slice(&seen.body)
+        .unwrap_or_else(|e| panic!("{label}: body is not JSON: {e}"));
+    schemas.assert_valid(&media["schema"], &body, label);
+    if content_type == "application/problem+json" {
+        assert_eq!(body["status"], seen.status, "{label}");
+    }
+}
+
+/// A request that `route` answers with 200.
+fn sample(route: Route) -> String {
+    match route {
+        Route::BookById => "/api/v1/books/1".into(),
+        Route::BooksSearch => "/api/v1/books/search?title=light".into(),
+        Route::BooksPriceRange => "/api/v1/books/price-range?min=10&max=20".into(),
+        other => other.path().into(),
+    }
+}
+
+/// Requests, good and bad, with the status each must get.
+fn table() -> Vec<(Method, String, u16)> {
+    let long = "x".repeat(10_000);
+    let mut rows: Vec<(Method, String, u16)> = [
+        ("/api/v1/health", 200),
+        ("/api/v1/health?verbose=1", 400),
+        ("/api/v1/books", 200),
+        ("/api/v1/books/", 200),
+        ("/api/v1/books?page=2&per_page=5&sort=price&order=desc", 200),
+        (
+            "/api/v1/books?category=Poetry&min_price=10&max_price=50&min_rating=3&in_stock=true",
+            200,
+        ),
+        ("/api/v1/books?in_stock=false", 200),
+        ("/api/v1/books?page=999", 200),
+        ("/api/v1/books?per_page=1000", 200),
+        ("/api/v1/books?page=0", 400),
+        ("/api/v1/books?page=abc", 400),
+        ("/api/v1/books?per_page=0", 400),
+        ("/api/v1/books?per_page=100000", 400),
+        ("/api/v1/books?sort=nope", 400),
+        ("/api/v1/books?min_price=10&max_price=5", 400),
+        ("/api/v1/books?min_rating=6", 400),
+        ("/api/v1/books?pgae=2", 400),
+        ("/api/v1/books?page=1&page=2", 400),
+        ("/api/v1/books/1", 200),
+        ("/api/v1/books/1000/", 200),
+        ("/api/v1/books/99999", 404),
+        ("/api/v1/books/0", 400),
+        ("/api/v1/books/abc", 400),
+        ("/api/v1/books/1.5", 400),
+        ("/api/v1/books/-1", 400),
+        ("/api/v1/books/99999999999999999999", 400),
+        ("/api/v1/books/4294967295", 404),
+        ("/api/v1/books/4294967296", 400),
+        ("/api/v1/books/1?extra=1", 400),
+        ("/api/v1/books/search?title=light", 200),
+        ("/api/v1/books/search?q=love&category=poetry", 200),
+        ("/api/v1/books/search?title=100%25", 200),
+        ("/api/v1/books/search?title=zzzzzz", 200),
+        ("/api/v1/books/search", 400),
+        ("/api/v1/books/search?q=---", 400),
+        ("/api/v1/books/search?title=%27%20OR%201%3D1%20--", 200),
+        ("/api/v1/books/search?title=a%00b", 400),
+        ("/api/v1/books/top-rated", 200),
+        ("/api/v1/books/top-rated?category=travel&per_page=3", 200),
+        ("/api/v1/books/top-rated?per_page=0", 400),
+        ("/api/v1/books/top-rated?sort=price", 400),
+        ("/api/v1/books/price-range?min=10&max=20", 200),
+        ("/api/v1/books/price-range?min_price=50", 200),
+        (
+            "/api/v1/books/price-range?max=10.5&sort=rating&order=desc",
+            200,
+        ),
+        ("/api/v1/books/price-range", 400),
+        ("/api/v1/books/price-range?min=10&max=5", 400),
+        ("/api/v1/books/price-range?min=NaN", 400),
+        ("/api/v1/books/price-range?min=-1", 400),
+        ("/api/v1/books/price-range?min=1&min_price=2", 400),
+        ("/api/v1/categories", 200),
+        ("/api/v1/categories?page=2", 400),
+        ("/api/v1/stats/overview", 200),
+        ("/api/v1/stats/overview?x=1", 400),
+        ("/api/v1/stats/categories", 200),
+        ("/api/v1/stats/categories?sort=name", 400),
+        ("/api/v1/openapi.json", 200),
+        ("/api/v1/openapi.json?format=yaml", 400),
+    ]
+    .into_iter()
+    .map(|(path, status)| (Method::GET, path.to_owned(), status))
+    .collect();
+    rows.push((
+        Method::GET,
+        format!("/api/v1/books/search?title={long}"),
+        400,
+    ));
+    for route in Route::ALL {
+        rows.push((Method::HEAD, sample(route), 200));
+        for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+            rows.push((method, sample(route), 405));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn every_real_response_is_documented_and_matches_its_schema() {
+    let app = TestApp::new();
+    let mut schemas = Schemas::default();
+    let mut covered: BTreeMap<&'static str, BTreeSet<u16>> = BTreeMap::new();
+    let mut record = |seen: &Seen, schemas: &mut Schemas| {
+        check(seen, schemas);
+        covered
+            .entry(seen.route.path())
+            .or_default()
+            .insert(seen.status);
+    };
+
+    for (method, url, expected) in table() {
+        let reply = app.request(method.clone(), &url, &[]).await;
+        let path = url.split('?').next().unwrap_or(&url);
+        let route = Route::resolve(path).unwrap_or_else(|| panic!("{url} names no route"));
+        let label: String = format!("{method} {url}").chars().take(120).collect();
+        assert_eq!(reply.status, expected, "{label}: {}", reply.text);
+        let seen = Seen {
+            label,
+            route,
+            method,
+            status: reply.status,
+            headers: reply.headers,
+            body: reply.text.into_bytes(),
+        };
+        record(&seen, &mut schemas);
+    }
+
+    // A conditional request with the ETag of a 200 is a 304, on every route.
+    for route in Route::ALL {
+        let url = sample(route);
+        let first = app.get(&url).await;
+        let etag = first.header("etag").expect("etag").to_owned();
+        let reply = app
+            .request(Method::GET, &url, &[("if-none-match", &etag)])
+            .await;
+        assert_eq!(reply.status, 304, "{url}");
+        let seen = Seen {
+            label: format!("GET {url} If-None-Match"),
+            route,
+            method: Method::GET,
+            status: reply.status,
+            headers: reply.headers,
+            body: reply.text.into_bytes(),
+        };
+        record(&seen, &mut schemas);
+    }
+
+    // Without its database, every route that needs it is a 503 (in process:
+    // the same dispatch the server and the functions call).
+    let missing = root().join("target/no-such-dir/books.db");
+    let Err(err) = books::store::Store::open(&missing) else {
+        panic!("a database at {missing:?}");
+    };
+    for route in Route::ALL {
+        let url = sample(route);
+        let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+        let method = http::Method::GET;
+        let request = ApiRequest {
+            method: &method,
+            path,
+            query: Some(query),
+            if_none_match: None,
+            access_control_request_headers: None,
+            request_id: "test",
+        };
+        let response = books::http::dispatch::respond(Err(&err), Some(route), &request);
+        let expected = if route == Route::OpenApi { 200 } else { 503 };
+        assert_eq!(response.status().as_u16(), expected, "{url}");
+        let seen = Seen {
+            label: format!("GET {url} without a database"),
+            route,
+            method: Method::GET,
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.body().to_vec(),
+        };
+        record(&seen, &mut schemas);
+    }
+
+    // Every documented status of every operation was seen.
+    for route in Route::ALL {
+        let seen = covered.get(route.path()).cloned().unwrap_or_default();
+        let documented: BTreeSet<u16> = statuses(route).iter().copied().collect();
+        assert_eq!(seen, documented, "{}: documented vs seen", route.path());
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_documented_problem() {
+    let app = TestApp::new();
+    let mut schemas = Schemas::default();
+    for path in [
+        "/api/v1/nope",
+        "/api/v2/books",
+        "/api/v1/books/1/2",
+        "/favicon.ico",
+    ] {
+        let reply = app.get(path).await;
+        let body = reply.problem(404);
+        schemas.assert_valid(
+            &json!({"$ref": "#/components/schemas/Problem"}),
+            &body,
+            path,
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The static site.
+
+fn public_files(dir: &Path, found: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).expect("public dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            public_files(&path, found);
+        } else if path.file_name().is_some_and(|n| n != ".gitkeep") {
+            let relative = path
+                .strip_prefix(root().join("public"))
+                .expect("under public");
+            found.insert(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_local_server_serves_exactly_the_files_of_public() {
+    let mut on_disk = BTreeSet::new();
+    public_files(&root().join("public"), &mut on_disk);
+    let embedded: BTreeSet<String> = site::ASSETS.iter().map(|a| a.file.to_owned()).collect();
+    assert_eq!(embedded, on_disk, "site::ASSETS and public/ differ");
+
+    let app = TestApp::new();
+    for asset in site::ASSETS {
+        let bytes = std::fs::read(root().join("public").join(asset.file)).expect("read");
+        assert_eq!(asset.bytes, bytes.as_slice(), "{} is stale", asset.file);
+        let url = format!("/{}", asset.file);
+        let reply = app.get(&url).await;
+        assert_eq!(reply.status, 200, "{url}");
+        assert_eq!(reply.header("content-type"), Some(asset.content_type));
+        assert_eq!(reply.text.as_bytes(), bytes.as_slice(), "{url}");
+        let etag = reply.header("etag").expect("etag").to_owned();
+        let again = app
+            .request(Method::GET, &url, &[("if-none-match", &etag)])
+            .await;
+        assert_eq!(again.status, 304, "{url}");
+    }
+    for (alias, file) in site::ALIASES {
+        let reply = app.get(alias).await;
+        assert_eq!(reply.status, 200, "{alias}");
+        let bytes = std::fs::read(root().join("public").join(file)).expect("read");
+        assert_eq!(reply.text.as_bytes(), bytes.as_slice(), "{alias}");
+    }
+    let head = app.request(Method::HEAD, "/docs", &[]).await;
+    assert_eq!(head.status, 200);
+    assert!(head.text.is_empty());
+    assert_eq!(app.request(Method::POST, "/docs", &[]).await.status, 405);
+}
+
+#[test]
+fn local_aliases_are_the_rewrites_vercel_applies() {
+    let text = std::fs::read_to_string(root().join("vercel.json")).expect("vercel.json");
+    let config: Value = serde_json::from_str(&text).expect("vercel.json parses");
+    let rewrites: BTreeMap<&str, &str> = config["rewrites"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| {
+                    (
+                        r["source"].as_str().expect("source"),
+                        r["destination"].as_str().expect("destination"),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for (alias, file) in site::ALIASES {
+        if *alias == "/" {
+            // Vercel serves public/index.html at / as the directory index.
+            assert_eq!(*file, "index.html");
+            continue;
+        }
+        let destination = format!("/{file}");
+        assert_eq!(
+            rewrites.get(alias),
+            Some(&destination.as_str()),
+            "vercel.json must rewrite {alias} to {destination}, as the local server does"
+        );
+    }
+}
+
+/// The `src`/`href` attribute values of an HTML page.
+fn links(html: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for attribute in ["src", "href"] {
+        let marker = format!(" {attribute}=\"");
+        for piece in html.split(&marker).skip(1) {
+            if let Some(value) = piece.split('"').next() {
+                found.push((attribute.to_owned(), value.replace("&amp;", "&")));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn the_pages_load_nothing_from_another_origin() {
+    for page in ["index.html", "docs.html"] {
+        let html = std::fs::read_to_string(root().join("public").join(page)).expect("page");
+        for (attribute, value) in links(&html) {
+            let external = value.starts_with("http:")
+                || value.starts_with("https:")
+                || value.starts_with("//");
+            if !external {
+                continue;
+            }
+            // Only plain links may leave the site; nothing the page loads.
+            let tag_of_value = html
+                .split(&format!("{attribute}=\"{value}\""))
+                .next()
+                .and_then(|before| before.rsplit('<').next())
+                .unwrap_or("");
+            assert!(
+                tag_of_value.starts_with("a "),
+                "{page} loads {value} from another origin"
+            );
+        }
+        assert!(!html.contains("<style>@import"), "{page}");
+        assert!(!html.contains("url(http"), "{page}");
+    }
+    let docs = std::fs::read_to_string(root().join("public/docs.html")).expect("docs");
+    let loaded: Vec<String> = links(&docs)
+        .into_iter()
+        .filter(|(attribute, value)| attribute == "src" || value.starts_with("/assets/"))
+        .map(|(_, value)| value)
+        .collect();
+    assert!(loaded.len() >= 3, "{loaded:?}");
+    for value in loaded {
+        let asset = site::find(&value).unwrap_or_else(|| panic!("docs.html loads {value}"));
+        assert!(!asset.bytes.is_empty());
+    }
+    let init =
+        std::str::from_utf8(site::find("/assets/docs.js").expect("docs.js").bytes).expect("utf-8");
+    assert!(init.contains("url: \"/api/v1/openapi.json\""));
+    assert!(
+        init.contains("validatorUrl: null"),
+        "no online validator badge"
+    );
+}
+
+#[test]
+fn the_landing_page_links_the_docs_and_every_endpoint() {
+    let html = std::fs::read_to_string(root().join("public/index.html")).expect("index");
+    let hrefs: Vec<String> = links(&html)
+        .into_iter()
+        .filter(|(attribute, _)| attribute == "href")
+        .map(|(_, value)| value)
+        .collect();
+    assert!(hrefs.iter().any(|h| h == "/docs"), "no link to /docs");
+    for route in Route::ALL {
+        let linked = hrefs.iter().any(|href| {
+            let path = href.split('?').next().unwrap_or(href);
+            path.starts_with("/api/") && Route::resolve(path) == Some(route)
+        });
+        assert!(linked, "the landing page does not link {}", route.path());
+    }
+}
+
+#[test]
+fn the_vendored_swagger_ui_is_the_pinned_one() {
+    let script =
+        std::fs::read_to_string(root().join("scripts/vendor-swagger-ui.sh")).expect("script");
+    let pinned = script
+        .lines()
+        .find_map(|l| l.strip_prefix("VERSION="))
+        .expect("VERSION= in the script");
+    let vendored = std::str::from_utf8(
+        site::find("/assets/swagger-ui/VERSION")
+            .expect("VERSION file")
+            .bytes,
+    )
+    .expect("utf-8")
+    .trim()
+    .to_owned();
+    assert_eq!(vendored, pinned);
+    let bundle = site::find("/assets/swagger-ui/swagger-ui-bundle.js").expect("bundle");
+    assert!(bundle.bytes.len() > 1_000_000);
+    assert!(!String::from_utf8_lossy(bundle.bytes).contains("sourceMappingURL="));
+}
