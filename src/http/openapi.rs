@@ -310,7 +310,7 @@ fn parameter(route: Route, name: &str) -> Option<Value> {
             "example": example,
         })
     };
-    let price = |description: &str, example: Option<f64>| {
+    let price = |description: &str, example: Option<u32>| {
         let mut p = json!({
             "description": format!("{description} In GBP, at most two decimals (`12.5`, `12.50`)."),
             "schema": {"type": "number", "minimum": 0},
@@ -363,13 +363,10 @@ fn parameter(route: Route, name: &str) -> Option<Value> {
         "max_price" if route == Route::BooksPriceRange => {
             price("Alias of `max`: give one or the other.", None)
         }
-        "min_price" => price("Lowest price, inclusive.", Some(10.0)),
-        "max_price" => price(
-            "Highest price, inclusive; not below `min_price`.",
-            Some(50.0),
-        ),
-        "min" => price("Lowest price, inclusive.", Some(10.0)),
-        "max" => price("Highest price, inclusive; not below `min`.", Some(20.0)),
+        "min_price" => price("Lowest price, inclusive.", Some(10)),
+        "max_price" => price("Highest price, inclusive; not below `min_price`.", Some(50)),
+        "min" => price("Lowest price, inclusive.", Some(10)),
+        "max" => price("Highest price, inclusive; not below `min`.", Some(20)),
         "min_rating" => json!({
             "description": "Only books rated at least this many stars.",
             "schema": {"type": "integer", "minimum": 1, "maximum": 5},
