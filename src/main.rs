@@ -1,4 +1,4 @@
-//! The `books` command line: scrape | build-db | validate | serve.
+//! The `books` command line: scrape | build-db | validate | diff | serve.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -66,6 +66,22 @@ enum Command {
         #[arg(long, default_value = "data")]
         dir: PathBuf,
     },
+    /// Print, as Markdown, what changed from OLD_DIR/books.csv to
+    /// NEW_DIR/books.csv: books added and removed, price and stock changes,
+    /// with totals (the deploy workflow's job summary).
+    Diff {
+        /// The directory holding the old books.csv.
+        old_dir: PathBuf,
+        /// The directory holding the new books.csv.
+        new_dir: PathBuf,
+        /// At most this many rows in each list.
+        #[arg(long, default_value_t = 50)]
+        max_rows: usize,
+        /// Exit non-zero (after printing the report) if the new data holds
+        /// fewer books than the old by more than this percentage of the old.
+        #[arg(long, value_parser = parse_percent)]
+        max_drop_percent: Option<f64>,
+    },
     /// Serve every API endpoint (and the docs) from one local server.
     Serve {
         /// Address to listen on.
@@ -94,6 +110,12 @@ fn main() -> ExitCode {
             reported_total,
         } => build_db(&csv, &db, scraped_at, source, reported_total),
         Command::Validate { dir } => Ok(validate(&dir)),
+        Command::Diff {
+            old_dir,
+            new_dir,
+            max_rows,
+            max_drop_percent,
+        } => diff(&old_dir, &new_dir, max_rows, max_drop_percent),
         Command::Serve { addr, db } => books::adapters::server::run_blocking(addr, &db),
     };
     match result {
@@ -238,5 +260,44 @@ fn validate(dir: &std::path::Path) -> ExitCode {
     } else {
         eprintln!("error: {}: {report}", dir.display());
         ExitCode::FAILURE
+    }
+}
+
+/// `books diff`: the change summary between two data directories.
+fn diff(
+    old_dir: &std::path::Path,
+    new_dir: &std::path::Path,
+    max_rows: usize,
+    max_drop_percent: Option<f64>,
+) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let read = |dir: &std::path::Path| {
+        let path = dir.join("books.csv");
+        books::store::csv::read_csv(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let (old, new) = (read(old_dir)?, read(new_dir)?);
+    let report = books::store::diff::diff(&old, &new);
+    print!("{}", report.to_markdown(max_rows));
+    match max_drop_percent {
+        Some(max) if report.shrank_beyond(max) => {
+            let refusal = format!(
+                "refused: {} books fewer than before ({} -> {}), more than the allowed {max}%",
+                report.books_lost(),
+                report.old_count,
+                report.new_count
+            );
+            println!("\n**{refusal}.**");
+            eprintln!("error: {refusal}");
+            Ok(ExitCode::FAILURE)
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// A percentage from 0 to 100.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(format!("expected a percentage from 0 to 100, got {text:?}")),
     }
 }

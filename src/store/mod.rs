@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod csv;
+pub mod diff;
 pub mod publish;
 pub mod query;
 pub mod schema;
