@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""Calls API endpoints over HTTP and checks they answer with the real data.
+
+Usage: api-checks.py --base-url URL --data-dir DIR [--wait S] [--header 'K: V']
+                     API_FILE...
+
+Each API_FILE is a function file as named under api/ (`api/v1/health.rs`,
+`api/v1/books/[id].rs`); the request path is derived from it, and what the
+answer must hold is derived from DIR/books.csv (the data the server should be
+serving). Used by verify-vercel-output.sh (on each packaged function, started
+locally) and smoke-test.sh (on a deployment). Exits 1 if any check fails,
+after running them all. Standard library only.
+"""
+
+import argparse
+import csv
+import json
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+class Data:
+    """What the served catalogue must contain, from books.csv."""
+
+    def __init__(self, csv_path):
+        with open(csv_path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        if not rows:
+            raise SystemExit(f"{csv_path}: no books")
+        self.count = len(rows)
+        self.first = min(rows, key=lambda r: int(r["id"]))
+        self.categories = len({r["category"] for r in rows})
+        self.total_stock = sum(int(r["stock"]) for r in rows)
+        self.max_rating = max(int(r["rating"]) for r in rows)
+        prices = [float(r["price"]) for r in rows]
+        self.min_price, self.max_price = min(prices), max(prices)
+
+
+def quote(value):
+    return urllib.parse.quote(str(value), safe="")
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def check_health(body, data):
+    expect(body.get("status") == "ok", f"status is {body.get('status')!r}, not 'ok'")
+    expect(body.get("database") == "ok", f"database is {body.get('database')!r}")
+    expect(body.get("books") == data.count, f"books is {body.get('books')!r}, not {data.count}")
+
+
+def check_list_total(body, data):
+    expect(body.get("total") == data.count, f"total is {body.get('total')!r}, not {data.count}")
+    expect(len(body.get("items") or []) == 1, "not exactly one item with per_page=1")
+
+
+def check_book(body, data):
+    want = int(data.first["id"])
+    expect(body.get("id") == want, f"id is {body.get('id')!r}, not {want}")
+    title = data.first["title"]
+    expect(body.get("title") == title, f"title is {body.get('title')!r}, not {title!r}")
+
+
+def check_search(body, data):
+    want = int(data.first["id"])
+    ids = [item.get("id") for item in body.get("items") or []]
+    expect(want in ids, f"book {want} not found by its own title (got ids {ids[:10]})")
+
+
+def check_top_rated(body, data):
+    items = body.get("items") or []
+    expect(items, "no items")
+    rating = items[0].get("rating")
+    expect(rating == data.max_rating, f"first rating is {rating!r}, not {data.max_rating}")
+
+
+def check_overview(body, data):
+    expect(body.get("total_books") == data.count, f"total_books is {body.get('total_books')!r}")
+    expect(body.get("total_stock") == data.total_stock, f"total_stock is {body.get('total_stock')!r}")
+
+
+def check_categories(body, data):
+    expect(body.get("total") == data.categories, f"total is {body.get('total')!r}, not {data.categories}")
+
+
+def check_openapi(body, _data):
+    expect(str(body.get("openapi", "")).startswith("3."), "no OpenAPI 3 version")
+    expect(body.get("paths"), "no paths")
+
+
+# api file -> (request path and query, check). Unknown files are requested at
+# their plain path and must answer 200 with JSON.
+def checks(data):
+    book = data.first["id"]
+    return {
+        "api/v1/health.rs": ("/api/v1/health", check_health),
+        "api/v1/books.rs": ("/api/v1/books?per_page=1", check_list_total),
+        "api/v1/books/[id].rs": (f"/api/v1/books/{book}?id={book}", check_book),
+        "api/v1/books/search.rs": (
+            f"/api/v1/books/search?title={quote(data.first['title'])}&per_page=100",
+            check_search,
+        ),
+        "api/v1/books/top-rated.rs": ("/api/v1/books/top-rated?per_page=1", check_top_rated),
+        "api/v1/books/price-range.rs": (
+            f"/api/v1/books/price-range?min={data.min_price:.2f}&max={data.max_price:.2f}&per_page=1",
+            check_list_total,
+        ),
+        "api/v1/categories.rs": ("/api/v1/categories", check_categories),
+        "api/v1/stats/overview.rs": ("/api/v1/stats/overview", check_overview),
+        "api/v1/stats/categories.rs": ("/api/v1/stats/categories", check_categories),
+        "api/v1/openapi.json.rs": ("/api/v1/openapi.json", check_openapi),
+    }
+
+
+def running(pid):
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return not f.read().rsplit(")", 1)[-1].strip().startswith("Z")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
+def fetch(url, headers, wait, pid=None):
+    """GET url; connection errors are retried until `wait` seconds have passed
+    (the server may still be starting), unless process `pid` (the server) has
+    exited."""
+    deadline = time.monotonic() + wait
+    while True:
+        if pid is not None and not running(pid):
+            raise AssertionError(f"the server (pid {pid}) exited without answering")
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers, err.read()
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no answer: {err}") from err
+            time.sleep(0.05)
+
+
+def run_one(base_url, api_file, data, headers, wait, pid):
+    path, check = checks(data).get(api_file, (None, None))
+    if path is None:
+        path = "/" + api_file.removesuffix(".rs")
+    url = base_url.rstrip("/") + path
+    try:
+        status, response_headers, body = fetch(url, headers, wait, pid)
+        expect(status == 200, f"status {status}: {body[:300]!r}")
+        content_type = response_headers.get("content-type", "")
+        expect("json" in content_type, f"content-type {content_type!r}")
+        parsed = json.loads(body)
+        if check is not None:
+            check(parsed, data)
+    except (AssertionError, ValueError) as err:
+        print(f"FAIL {api_file}: GET {url}: {err}", file=sys.stderr)
+        return False
+    print(f"ok   {api_file}: GET {url} -> 200, {len(body)} bytes")
+    return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--data-dir", required=True, help="holds the books.csv being served")
+    parser.add_argument("--wait", type=float, default=0, help="seconds to wait for the server")
+    parser.add_argument("--header", action="append", default=[], help="'Name: value'")
+    parser.add_argument("--pid", type=int, help="stop waiting if this process (the server) exits")
+    parser.add_argument("api_files", nargs="+")
+    args = parser.parse_args()
+
+    data = Data(f"{args.data_dir}/books.csv")
+    headers = {"User-Agent": "books-api-checks", "Accept": "application/json"}
+    for header in args.header:
+        name, _, value = header.partition(":")
+        headers[name.strip()] = value.strip()
+    results = [run_one(args.base_url, f, data, headers, args.wait, args.pid) for f in args.api_files]
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()

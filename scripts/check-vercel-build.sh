@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Builds the exact Vercel deploy output locally, with no Vercel account and no
+# network beyond the package registries, then checks it with
+# scripts/verify-vercel-output.sh.
+#
+#   1. Installs, if missing, into .tools/ (git-ignored): the Vercel CLI
+#      (npm, pinned) and cargo-zigbuild + ziglang (PyPI, pinned; outside
+#      Vercel's build image the Rust builder cross-compiles with
+#      `cargo zigbuild`).
+#   2. Copies the repository's files (tracked, plus untracked ones git does not
+#      ignore: what a fresh clone of the commit would hold) into
+#      target/vercel-check/tree, so a developer's own .vercel/ link is never
+#      touched, and writes .vercel/project.json = {"settings":{}} there so the
+#      CLI does not try to pull settings.
+#   3. Runs `vercel build --yes --standalone` there, with its own cargo target
+#      dir (target/vercel-check/cargo: no fight over target/ locks, warm
+#      rebuilds).
+#   4. Verifies .vercel/output (every function, its database, the routes, the
+#      static files, and each executable answering with real data).
+#
+# Usage: scripts/check-vercel-build.sh
+# Environment: BOOKS_TOOLS_DIR (default .tools), BOOKS_VERCEL_CHECK_DIR
+# (default target/vercel-check). The output stays in
+# $BOOKS_VERCEL_CHECK_DIR/tree/.vercel/output for inspection.
+set -euo pipefail
+
+VERCEL_CLI_VERSION=60.1.3
+CARGO_ZIGBUILD_VERSION=0.24.1
+ZIGLANG_VERSION=0.17.1
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools=${BOOKS_TOOLS_DIR:-$repo/.tools}
+work=${BOOKS_VERCEL_CHECK_DIR:-$repo/target/vercel-check}
+started=$SECONDS
+
+step() {
+    echo "== $* ($((SECONDS - started))s)"
+}
+
+# --- 1. tools ---------------------------------------------------------------
+step "tools in $tools"
+mkdir -p "$tools"
+vercel="$tools/npm/node_modules/.bin/vercel"
+if [ "$("$vercel" --version 2>/dev/null | tail -n 1)" != "$VERCEL_CLI_VERSION" ]; then
+    echo "installing vercel@$VERCEL_CLI_VERSION"
+    npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
+        "vercel@$VERCEL_CLI_VERSION" >/dev/null
+fi
+venv="$tools/venv"
+# (grep without -q reads all of pip's output: no SIGPIPE failing the pipeline)
+installed() { "$venv/bin/python" -m pip show "$1" 2>/dev/null | grep -x "Version: $2" >/dev/null; }
+if ! installed cargo-zigbuild "$CARGO_ZIGBUILD_VERSION" || ! installed ziglang "$ZIGLANG_VERSION"; then
+    echo "installing cargo-zigbuild==$CARGO_ZIGBUILD_VERSION ziglang==$ZIGLANG_VERSION"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary ':all:' \
+        "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" "ziglang==$ZIGLANG_VERSION"
+fi
+export PATH="$venv/bin:$PATH"
+echo "vercel $("$vercel" --version 2>/dev/null | tail -n 1), $(cargo-zigbuild --version), zig $(python3 -m ziglang version)"
+
+# --- 2. the tree to build ----------------------------------------------------
+step "copying the repository into $work/tree"
+tree="$work/tree"
+rm -rf "$tree"
+mkdir -p "$tree/.vercel" "$work/cargo"
+# Files a fresh clone would have, as they are in the working tree now. tar
+# keeps modification times, so cargo rebuilds only what changed.
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf -) | tar -xf - -C "$tree"
+[ -f "$tree/data/books.db" ] || { echo "error: data/books.db is not in the repository" >&2; exit 1; }
+echo '{"settings":{}}' >"$tree/.vercel/project.json"
+
+# --- 3. vercel build ---------------------------------------------------------
+step "vercel build --yes --standalone (log: $work/build.log)"
+if ! (cd "$tree" &&
+    env VERCEL_TELEMETRY_DISABLED=1 CARGO_TARGET_DIR="$work/cargo" \
+        "$vercel" build --yes --standalone) >"$work/build.log" 2>&1; then
+    tail -n 60 "$work/build.log" >&2
+    echo "error: vercel build failed (full log: $work/build.log)" >&2
+    exit 1
+fi
+tail -n 3 "$work/build.log"
+
+# --- 4. verify ---------------------------------------------------------------
+step "verifying $tree/.vercel/output"
+"$repo/scripts/verify-vercel-output.sh" "$tree/.vercel/output" "$repo"
+
+step "packaged functions"
+(cd "$tree/.vercel/output/functions" &&
+    find . -name '*.func' -type d | LC_ALL=C sort | while read -r func; do
+        printf '%8s  %s (executable %s)\n' "$(du -sh "$func" | cut -f1)" "${func#./}" \
+            "$(du -h "$func/executable" | cut -f1)"
+    done)
+step "done: the Vercel package is complete and every function answers"
