@@ -131,6 +131,7 @@ async fn every_function_binary_answers_its_route_with_real_data() {
             Route::BooksPriceRange => assert!(json["total"].as_u64().unwrap() > 0),
             Route::Categories | Route::StatsCategories => assert_eq!(json["total"], 50),
             Route::StatsOverview => assert_eq!(json["total_stock"], 8585),
+            Route::OpenApi => assert_eq!(json["openapi"], "3.1.0"),
         }
         // One JSON log line per request on stdout.
         let log = function.stop();

@@ -1,6 +1,8 @@
 //! The read queries the API runs against `books.db`. Every value reaches SQL
 //! as a bound parameter; only fixed fragments chosen from enums are spliced.
 
+use std::sync::OnceLock;
+
 use rusqlite::{Connection, Row, params_from_iter, types::Value};
 
 use super::sqlite::{Store, StoreError};
@@ -82,7 +84,7 @@ impl BookQuery {
 
     /// The `FROM ... WHERE ...` part shared by the page and its count, and
     /// the values it binds, in order.
-    fn from_where(&self) -> (String, Vec<Value>) {
+    fn sql_filter(&self) -> (String, Vec<Value>) {
         let mut sql = String::from(" FROM books");
         let mut values = Vec::new();
         if let Some(text) = &self.full_text {
@@ -172,6 +174,27 @@ pub struct Overview {
     pub total_stock: u64,
 }
 
+/// Whole-catalogue results kept for the life of a [`Store`].
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    categories: OnceLock<Vec<CategorySummary>>,
+    category_stats: OnceLock<Vec<CategoryStats>>,
+    overview: OnceLock<Overview>,
+}
+
+/// The value in `cell`, computing it with `compute` the first time. Two
+/// racing first callers may both compute; both get the same answer.
+fn memoized<T: Clone>(
+    cell: &OnceLock<T>,
+    compute: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if let Some(value) = cell.get() {
+        return Ok(value.clone());
+    }
+    let value = compute()?;
+    Ok(cell.get_or_init(|| value).clone())
+}
+
 impl Store {
     /// One book, or `None` when no book has that id.
     pub fn book(&self, id: BookId) -> Result<Option<Book>, StoreError> {
@@ -189,7 +212,7 @@ impl Store {
     /// A page of books and the total matching `query`.
     pub fn books(&self, query: &BookQuery) -> Result<BookPage, StoreError> {
         self.with_connection(|conn| {
-            let (from_where, values) = query.from_where();
+            let (from_where, values) = query.sql_filter();
             let total: i64 = conn
                 .prepare_cached(&format!("SELECT count(*){from_where}"))?
                 .query_row(params_from_iter(values.iter()), |row| row.get(0))?;
@@ -219,6 +242,10 @@ impl Store {
 
     /// Every category by name, with its book count.
     pub fn categories(&self) -> Result<Vec<CategorySummary>, StoreError> {
+        memoized(&self.memo.categories, || self.query_categories())
+    }
+
+    fn query_categories(&self) -> Result<Vec<CategorySummary>, StoreError> {
         self.with_connection(|conn| {
             let mut stmt =
                 conn.prepare_cached("SELECT name, slug, book_count FROM categories ORDER BY name")?;
@@ -235,6 +262,10 @@ impl Store {
 
     /// Figures per category, by name.
     pub fn category_stats(&self) -> Result<Vec<CategoryStats>, StoreError> {
+        memoized(&self.memo.category_stats, || self.query_category_stats())
+    }
+
+    fn query_category_stats(&self) -> Result<Vec<CategoryStats>, StoreError> {
         self.with_connection(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT c.name, c.slug, count(b.id), coalesce(avg(b.price_pence), 0), \
@@ -261,6 +292,10 @@ impl Store {
 
     /// Catalogue-wide figures.
     pub fn overview(&self) -> Result<Overview, StoreError> {
+        memoized(&self.memo.overview, || self.query_overview())
+    }
+
+    fn query_overview(&self) -> Result<Overview, StoreError> {
         self.with_connection(|conn| {
             let (total_books, average_price, min_price, max_price, average_rating, in_stock, stock) =
                 conn.query_row(
@@ -336,7 +371,7 @@ fn median_price_pence(conn: &Connection, count: u64) -> Result<f64, StoreError> 
         return Ok(0.0);
     }
     let lower = (count - 1) / 2;
-    let taken = if count % 2 == 0 { 2 } else { 1 };
+    let taken = if count.is_multiple_of(2) { 2 } else { 1 };
     let mut stmt =
         conn.prepare_cached("SELECT price_pence FROM books ORDER BY price_pence LIMIT ? OFFSET ?")?;
     let middle = stmt

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags};
 use thiserror::Error;
 
-use super::query::read_meta;
+use super::query::{Memo, read_meta};
 use super::schema::meta_key;
 
 /// Why the database could not be opened or queried.
@@ -36,10 +36,24 @@ pub fn open_read_only(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    Connection::open_with_flags(&uri, flags).map_err(|source| StoreError::Open {
+    let conn = Connection::open_with_flags(&uri, flags).map_err(|source| StoreError::Open {
         path: path.to_owned(),
         source,
-    })
+    })?;
+    tune_for_reads(&conn).map_err(|source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(conn)
+}
+
+/// The whole file (a few MiB) fits in memory: map it and cache every page, so
+/// a scan never goes back to the file, and keep prepared statements around.
+fn tune_for_reads(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
+    conn.pragma_update(None, "cache_size", -64 * 1024)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
 }
 
 /// `file:` URI for `path`, with the characters URIs reserve escaped.
@@ -63,6 +77,9 @@ pub struct Store {
     /// the life of the process, so it can key ETags.
     content_hash: String,
     scraped_at: Option<String>,
+    /// Aggregates over the whole catalogue, computed once: the data never
+    /// changes under a running process.
+    pub(super) memo: Memo,
     /// Idle connections; a request takes one and gives it back.
     idle: Mutex<Vec<Connection>>,
 }
@@ -71,13 +88,13 @@ impl Store {
     /// Opens the database and checks that it is one of ours.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = open_read_only(path)?;
-        conn.set_prepared_statement_cache_capacity(64);
         let content_hash = read_meta(&conn, meta_key::CONTENT_HASH)?.unwrap_or_default();
         let scraped_at = read_meta(&conn, meta_key::SCRAPED_AT)?;
         Ok(Store {
             path: path.to_owned(),
             content_hash,
             scraped_at,
+            memo: Memo::default(),
             idle: Mutex::new(vec![conn]),
         })
     }
@@ -105,11 +122,7 @@ impl Store {
         let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let conn = match pooled {
             Some(conn) => conn,
-            None => {
-                let conn = open_read_only(&self.path)?;
-                conn.set_prepared_statement_cache_capacity(64);
-                conn
-            }
+            None => open_read_only(&self.path)?,
         };
         let result = query(&conn);
         self.idle
