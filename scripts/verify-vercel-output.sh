@@ -172,6 +172,7 @@ fi
 if [ -d "$repo/public" ]; then
     unpublished=0
     while IFS= read -r -d '' file; do
+        file=${file#./}
         if ! cmp -s "$repo/public/$file" "$out/static/$file"; then
             fail "static: public/$file is not published as is"
             unpublished=1
