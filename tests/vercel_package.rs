@@ -159,9 +159,15 @@ fn a_good_tree_passes_and_every_started_function_is_stopped() {
     let all = text(&output);
     assert!(output.status.success(), "{all}");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("ok   api/v1/health.rs: GET http://127.0.0.1:"), "{all}");
+    assert!(
+        stdout.contains("ok   api/v1/health.rs: GET http://127.0.0.1:"),
+        "{all}"
+    );
     assert!(stdout.contains("/api/v1/books/1?id=1 -> 200"), "{all}");
-    assert!(stdout.contains("all 2 functions packaged and checked"), "{all}");
+    assert!(
+        stdout.contains("all 2 functions packaged and checked"),
+        "{all}"
+    );
     for func in ["health", "books/[id]"] {
         let pid: u32 = fs::read_to_string(fixture.func(func).join("pid"))
             .expect("the function was started from inside its .func folder")
