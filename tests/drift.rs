@@ -49,11 +49,16 @@ fn each_api_file_serves_its_own_route_and_says_so() {
             route.path()
         );
         assert!(
-            text.contains(&format!("books::adapters::vercel::serve(books::http::Route::{route:?})")),
+            text.contains(&format!(
+                "books::adapters::vercel::serve(books::http::Route::{route:?})"
+            )),
             "{file} must call serve(Route::{route:?})"
         );
         // Logic lives in the library, not in api/.
-        assert!(text.lines().count() <= 8, "{file} is more than an entry point");
+        assert!(
+            text.lines().count() <= 8,
+            "{file} is more than an entry point"
+        );
     }
 }
 
@@ -81,7 +86,8 @@ fn cargo_has_one_bin_per_api_file_with_that_exact_path() {
 
 #[test]
 fn vercel_json_has_one_glob_for_every_function_bundling_the_database() {
-    let config: serde_json::Value = serde_json::from_str(&read("vercel.json")).expect("vercel.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&read("vercel.json")).expect("vercel.json");
     let functions = config["functions"].as_object().expect("functions object");
     assert_eq!(
         functions.keys().collect::<Vec<_>>(),
@@ -91,7 +97,11 @@ fn vercel_json_has_one_glob_for_every_function_bundling_the_database() {
     let entry = &functions["api/**/*.rs"];
     let include = entry["includeFiles"].as_str().expect("includeFiles");
     assert!(include.contains("data/books.db"), "includeFiles: {include}");
-    assert!(entry["runtime"].as_str().is_some_and(|r| r.contains("rust")));
+    assert!(
+        entry["runtime"]
+            .as_str()
+            .is_some_and(|r| r.contains("rust"))
+    );
 }
 
 #[test]

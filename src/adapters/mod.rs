@@ -85,4 +85,3 @@ fn api_request<'a>(
         request_id,
     }
 }
-
