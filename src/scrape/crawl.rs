@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::channel::mpsc;
 use thiserror::Error;
+use tokio::sync::Semaphore;
 use url::Url;
 
 use super::client::{Client, ClientConfig, FetchError};
@@ -157,11 +158,20 @@ pub async fn crawl(config: &CrawlConfig, progress: &Progress) -> Result<CrawlOut
         .map_err(|_| CrawlError::BaseUrl(base.to_string()))?;
     let client = Arc::new(Client::new(config.client.clone())?);
     let base = Arc::new(base);
+    // Product pages are parsed at most one per core, so the listing chain
+    // (the crawl's critical path: each page names the next) always finds CPU
+    // for its own parse, and fetched bodies wait in memory rather than in
+    // an oversubscribed run queue.
+    let parse_slots = Semaphore::new(
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2),
+    );
 
     let (product_tx, product_rx) = mpsc::unbounded::<Url>();
     let listings = follow_listings(&client, first_page, product_tx, progress);
     let products = product_rx
-        .map(|url| fetch_product(&client, &base, url))
+        .map(|url| fetch_product(&client, &base, &parse_slots, url))
         .buffer_unordered(config.concurrency.max(1))
         .inspect(|_| progress.book_done())
         .collect::<Vec<_>>();
@@ -273,9 +283,16 @@ async fn fetch_listing(client: &Client, url: &Url) -> Result<ListingPage, PageEr
     Ok(page)
 }
 
-async fn fetch_product(client: &Client, base: &Arc<Url>, url: Url) -> Result<Book, Failure> {
+async fn fetch_product(
+    client: &Client,
+    base: &Arc<Url>,
+    parse_slots: &Semaphore,
+    url: Url,
+) -> Result<Book, Failure> {
     let result = async {
         let html = client.get_text(&url).await?;
+        // Never closed, so acquiring cannot fail; parse anyway if it did.
+        let _slot = parse_slots.acquire().await.ok();
         let (page_url, base) = (url.clone(), Arc::clone(base));
         let book =
             tokio::task::spawn_blocking(move || parse::parse_product(&html, &page_url, &base))
