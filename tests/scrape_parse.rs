@@ -367,3 +367,32 @@ fn bad_price_names_the_field() {
         Err(ParseError::Domain { field: "tax", .. })
     ));
 }
+
+#[test]
+fn description_after_the_information_table_is_still_found() {
+    let html = product_html(&Product::default());
+    let start = html.find("<div id=\"product_description\"").unwrap();
+    let end = html.find("<div class=\"sub-header\">").unwrap();
+    let block = &html[start..end];
+    let moved = html
+        .replacen(block, "", 1)
+        .replacen("</table>", &format!("</table>\n{block}"), 1);
+    let book = parse_product(&moved, &url(PRODUCT_URL), &url(BASE)).unwrap();
+    assert_eq!(
+        book.description,
+        "It's hard to imagine a world without A Light in the Attic."
+    );
+}
+
+#[test]
+fn recently_viewed_products_after_the_table_do_not_matter() {
+    let html = product_html(&Product::default()).replace(
+        "</article>",
+        r#"<div class="sub-header"><h2>Products you recently viewed</h2></div>
+<ol class="row"><li><article class="product_pod"><p class="star-rating One"></p>
+<h3><a href="../other_2/index.html">Other</a></h3></article></li></ol></article>"#,
+    );
+    let book = parse_product(&html, &url(PRODUCT_URL), &url(BASE)).unwrap();
+    assert_eq!(book.rating.stars(), 3);
+    assert_eq!(book.title, "A Light in the Attic");
+}

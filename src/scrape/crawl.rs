@@ -158,18 +158,21 @@ pub async fn crawl(config: &CrawlConfig, progress: &Progress) -> Result<CrawlOut
         .map_err(|_| CrawlError::BaseUrl(base.to_string()))?;
     let client = Arc::new(Client::new(config.client.clone())?);
     let base = Arc::new(base);
-    // Product pages are parsed at most one per core, so the listing chain
-    // (the crawl's critical path: each page names the next) always finds CPU
-    // for its own parse, and fetched bodies wait in memory rather than in
-    // an oversubscribed run queue.
-    let parse_slots = Semaphore::new(
-        std::thread::available_parallelism()
-            .map(usize::from)
-            .unwrap_or(2),
-    );
+    // Parsing is the crawl's cost. The listing chain is its critical path
+    // (each page names the next, and feeds the product fetches), so while it
+    // runs one core is kept for it and product pages are parsed on the
+    // others; when it ends, its core joins them. Bodies waiting for a slot
+    // wait in memory rather than in an oversubscribed run queue.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let reserved = usize::from(cores > 1);
+    let parse_slots = Semaphore::new(cores - reserved);
 
     let (product_tx, product_rx) = mpsc::unbounded::<Url>();
-    let listings = follow_listings(&client, first_page, product_tx, progress);
+    let listings = async {
+        let outcome = follow_listings(&client, first_page, product_tx, progress).await;
+        parse_slots.add_permits(reserved);
+        outcome
+    };
     let products = product_rx
         .map(|url| fetch_product(&client, &base, &parse_slots, url))
         .buffer_unordered(config.concurrency.max(1))

@@ -126,7 +126,7 @@ fn reported_total(doc: &Html) -> Result<Option<u32>, ParseError> {
 /// at `base_url`. Stored URLs are rewritten to [`CANONICAL_BASE_URL`].
 pub fn parse_product(html: &str, page_url: &Url, base_url: &Url) -> Result<Book, ParseError> {
     let id = book_id_from_url(page_url)?;
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(product_prefix(html));
 
     let main = doc
         .select(&PRODUCT_MAIN)
@@ -194,6 +194,40 @@ pub fn parse_product(html: &str, page_url: &Url, base_url: &Url) -> Result<Book,
         image_url,
         product_url,
     })
+}
+
+/// Where the product information table starts; see [`product_prefix`].
+const INFO_TABLE_START: &str = "<table class=\"table table-striped\">";
+/// Markers of what the extractor reads; none may follow the cut.
+const READ_MARKERS: [&str; 5] = [
+    "product_description",
+    "product_main",
+    "breadcrumb",
+    "product_gallery",
+    "table-striped",
+];
+
+/// The part of a product page the extractor reads: everything up to the end
+/// of the "Product Information" table, which the site puts after the
+/// breadcrumb, gallery, main block and description. What follows (the
+/// "recently viewed" products, footer, scripts) is often half the page, and
+/// parsing is the scrape's main cost. The parser closes the elements left
+/// open at the cut, so the tree before it is the same as the whole page's.
+/// If any marker of what the extractor reads appears after the cut (another
+/// layout), the whole page is returned.
+fn product_prefix(html: &str) -> &str {
+    let Some(start) = html.find(INFO_TABLE_START) else {
+        return html;
+    };
+    let Some(end) = html[start..].find("</table>") else {
+        return html;
+    };
+    let cut = start + end + "</table>".len();
+    let rest = &html[cut..];
+    if READ_MARKERS.iter().any(|m| rest.contains(m)) {
+        return html;
+    }
+    &html[..cut]
 }
 
 /// The site's id from a product URL: `.../a-light-in-the-attic_1000/index.html`
@@ -366,6 +400,20 @@ mod tests {
         assert_eq!(id("https://x/catalogue/a_b_7/"), Ok(7));
         assert!(id("https://x/catalogue/no-id/index.html").is_err());
         assert!(id("https://x/catalogue/zero_0/index.html").is_err());
+    }
+
+    #[test]
+    fn product_prefix_stops_after_the_information_table() {
+        let page = "<ul class=\"breadcrumb\"></ul><div class=\"product_main\"></div>\
+            <table class=\"table table-striped\"><tr><th>UPC</th><td>x</td></tr></table>\
+            <section>recently viewed</section>";
+        assert!(product_prefix(page).ends_with("</tr></table>"));
+        // Something the extractor reads after the table: the whole page.
+        let later = format!("{page}<div id=\"product_description\"></div><p>d</p>");
+        assert_eq!(product_prefix(&later), later);
+        assert_eq!(product_prefix("<p>no table</p>"), "<p>no table</p>");
+        let open = "<table class=\"table table-striped\"><tr>";
+        assert_eq!(product_prefix(open), open);
     }
 
     #[test]
