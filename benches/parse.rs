@@ -92,6 +92,15 @@ fn parse_pages(c: &mut Criterion) {
     group.bench_function("product", |b| {
         b.iter(|| parse_product(black_box(&product), &product_url, &base))
     });
+    // The mirror's largest product page (33 KB, with "recently viewed" products).
+    let large = "catalogue/team-of-rivals-the-political-genius-of-abraham-lincoln_488/index.html";
+    if let Some(page) = mirror_page(large) {
+        let large_url = base.join(large).expect("large product URL");
+        assert!(parse_product(&page, &large_url, &base).is_ok());
+        group.bench_function("product-large", |b| {
+            b.iter(|| parse_product(black_box(&page), &large_url, &base))
+        });
+    }
     group.finish();
 }
 
