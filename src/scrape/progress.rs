@@ -3,6 +3,8 @@
 //! The crawl only calls the small methods here; nothing else knows indicatif.
 
 use std::io::IsTerminal;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -12,6 +14,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Progress {
     pages: ProgressBar,
     books: ProgressBar,
+    /// Product pages queued so far, and the total the site reported: the
+    /// books bar's length is the larger.
+    found: Arc<AtomicU64>,
+    expected: Arc<AtomicU64>,
 }
 
 impl Progress {
@@ -29,21 +35,25 @@ impl Progress {
         pages.enable_steady_tick(Duration::from_millis(100));
         let books = multi.add(ProgressBar::new(0));
         books.set_style(
-            ProgressStyle::with_template(
-                "books [{bar:40}] {pos}/{len} {per_sec} eta {eta} {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template("books [{bar:40}] {pos}/{len} eta {eta} {wide_msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
-        Progress { pages, books }
+        Progress::with_bars(pages, books)
+    }
+
+    fn with_bars(pages: ProgressBar, books: ProgressBar) -> Self {
+        Progress {
+            pages,
+            books,
+            found: Arc::default(),
+            expected: Arc::default(),
+        }
     }
 
     /// Bars that draw nothing (tests, `--quiet`, no terminal).
     pub fn hidden() -> Self {
-        Progress {
-            pages: ProgressBar::hidden(),
-            books: ProgressBar::hidden(),
-        }
+        Progress::with_bars(ProgressBar::hidden(), ProgressBar::hidden())
     }
 
     /// A listing page was fetched and parsed.
@@ -53,14 +63,16 @@ impl Progress {
 
     /// `n` new product pages were queued.
     pub fn books_found(&self, n: u64) {
-        self.books.inc_length(n);
+        let found = self.found.fetch_add(n, Ordering::Relaxed) + n;
+        self.books
+            .set_length(found.max(self.expected.load(Ordering::Relaxed)));
     }
 
     /// The site reported `total` books: the books bar's length from now on.
     pub fn books_expected(&self, total: u64) {
-        if total > self.books.length().unwrap_or(0) {
-            self.books.set_length(total);
-        }
+        self.expected.store(total, Ordering::Relaxed);
+        self.books
+            .set_length(total.max(self.found.load(Ordering::Relaxed)));
     }
 
     /// A product page was done with (parsed or failed).
