@@ -26,6 +26,13 @@ impl Price {
 
     /// Parses a GBP amount as the site or a user writes it: `51.77`, `£51.77`,
     /// `10`, `10.5`. More than two decimals, signs and non-numbers are errors.
+    ///
+    /// ```
+    /// use books::domain::Price;
+    /// assert_eq!(Price::parse_gbp("£51.77").unwrap().pence(), 5177);
+    /// assert_eq!(Price::parse_gbp("10.5").unwrap().to_string(), "10.50");
+    /// assert!(Price::parse_gbp("-1").is_err());
+    /// ```
     pub fn parse_gbp(text: &str) -> Result<Self, DomainError> {
         let err = || DomainError::Price(text.to_owned());
         let digits = text.trim().trim_start_matches('£').trim();
