@@ -1,6 +1,6 @@
 //! The two ways requests arrive: as a Vercel function ([`vercel`]) or at the
 //! local server ([`server`]). Both turn an HTTP request into an
-//! [`ApiRequest`](crate::http::ApiRequest) and hand it to the same dispatch.
+//! [`ApiRequest`] and hand it to the same dispatch.
 
 pub mod server;
 pub mod vercel;

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 description of the API, built in code from the route table:
 //! one operation per [`Route`], its parameters taken from
-//! [`allowed_params`](super::dispatch::allowed_params) and described with the
+//! [`allowed_params`] and described with the
 //! limits and defaults of [`params`](super::params), its responses from
 //! [`statuses`]. Response schemas are written here and held to the real
 //! responses by `tests/openapi.rs`.

@@ -1,6 +1,6 @@
 //! Fetching and parsing books.toscrape.com: a pure parser ([`parse`]), a
 //! retrying HTTP client ([`client`]), the bounded-concurrency crawl
-//! ([`crawl`]) and its progress display ([`progress`]).
+//! ([`crawl`](mod@crawl)) and its progress display ([`progress`]).
 
 pub mod client;
 pub mod crawl;
