@@ -131,27 +131,13 @@ fn answer(
         Call::OpenApi => {
             let body = super::openapi::document_json();
             let etag = etag_of(&[&body]);
-            return Ok(conditional(
-                request,
-                StatusCode::OK,
-                body,
-                &etag,
-                CACHE_DATA,
-                None,
-            ));
+            return Ok(conditional(request, body, &etag, CACHE_DATA));
         }
         Call::Health => {
             // Health reports on this instance now: its ETag is of the body itself.
             let body = json(&handlers::health::health(store)?);
             let etag = etag_of(&[&body]);
-            return Ok(conditional(
-                request,
-                StatusCode::OK,
-                body,
-                &etag,
-                CACHE_HEALTH,
-                None,
-            ));
+            return Ok(conditional(request, body, &etag, CACHE_HEALTH));
         }
     };
     let store = store.map_err(|_| ApiError::Unavailable)?;
@@ -178,14 +164,7 @@ fn answer(
         DataCall::StatsOverview => (json(&handlers::stats::overview(store)?), None),
         DataCall::StatsCategories => (json(&handlers::stats::categories(store)?), None),
     };
-    Ok(conditional(
-        request,
-        StatusCode::OK,
-        body,
-        &etag,
-        CACHE_DATA,
-        link,
-    ))
+    Ok(ok_json(body, &etag, CACHE_DATA, link))
 }
 
 /// The query parameters each route accepts.
@@ -281,31 +260,34 @@ fn matches_etag(if_none_match: Option<&str>, etag: &str) -> bool {
     })
 }
 
+/// 304 when the client already holds `etag`, else the 200 that `body` makes.
 fn conditional(
     request: &ApiRequest<'_>,
-    status: StatusCode,
+    body: Bytes,
+    etag: &str,
+    cache_control: &'static str,
+) -> Response<Bytes> {
+    if matches_etag(request.if_none_match, etag) {
+        not_modified(etag, cache_control)
+    } else {
+        ok_json(body, etag, cache_control, None)
+    }
+}
+
+/// A 200 JSON answer with its validator, caching policy and page links.
+fn ok_json(
     body: Bytes,
     etag: &str,
     cache_control: &'static str,
     link: Option<String>,
 ) -> Response<Bytes> {
-    if matches_etag(request.if_none_match, etag) {
-        return not_modified(etag, cache_control);
-    }
     let mut response = Response::new(body);
-    *response.status_mut() = status;
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(cache_control),
-    );
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
-    }
+    set_validator(headers, etag, cache_control);
     if let Some(value) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         headers.insert(header::LINK, value);
     }
@@ -315,7 +297,12 @@ fn conditional(
 fn not_modified(etag: &str, cache_control: &'static str) -> Response<Bytes> {
     let mut response = Response::new(Bytes::new());
     *response.status_mut() = StatusCode::NOT_MODIFIED;
-    let headers = response.headers_mut();
+    set_validator(response.headers_mut(), etag, cache_control);
+    response
+}
+
+/// The headers a 200 and its 304 share (RFC 9110 §15.4.5).
+fn set_validator(headers: &mut http::HeaderMap, etag: &str, cache_control: &'static str) {
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
@@ -323,7 +310,6 @@ fn not_modified(etag: &str, cache_control: &'static str) -> Response<Bytes> {
     if let Ok(value) = HeaderValue::from_str(etag) {
         headers.insert(header::ETAG, value);
     }
-    response
 }
 
 /// An RFC 9457 problem response for `err`.

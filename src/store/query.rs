@@ -348,11 +348,6 @@ impl Store {
             Ok(conn.query_row("SELECT count(*) FROM books", [], |row| row.get(0))?)
         })
     }
-
-    /// A value of the `meta` table, if present.
-    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.with_connection(|conn| read_meta(conn, key))
-    }
 }
 
 /// A value of the `meta` table, if present.

@@ -99,10 +99,6 @@ impl Store {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The content hash of the data (empty if the database has none).
     pub fn content_hash(&self) -> &str {
         &self.content_hash
