@@ -10,14 +10,19 @@
 //! - [`domain`]: `Book`, `BookId`, `Rating`, `Price`: validated value types.
 //! - [`scrape`]: fetch and parse the site (pure parser, retrying client, bounded crawl).
 //! - [`store`]: the CSV, the prebuilt SQLite file (build, validate, read-only queries).
-//! - [`http`]: the route table, typed query parameters, problem+json errors, dispatch.
+//! - [`http`]: the route table, the axum app (extractors, problem+json errors,
+//!   cache policy, middleware) and the OpenAPI document.
+//! - [`observe`]: the JSON log lines (tracing).
+//! - [`hex`]: the one hex encoder.
 //! - [`handlers`]: one function per endpoint over the store.
 //! - [`adapters`]: the Vercel function entry point and the local server.
 
 pub mod adapters;
 pub mod domain;
 pub mod handlers;
+pub mod hex;
 pub mod http;
+pub mod observe;
 pub mod scrape;
 pub mod store;
 

@@ -1,15 +1,12 @@
 //! The two ways requests arrive: as a Vercel function ([`vercel`]) or at the
-//! local server ([`server`]). Both turn an HTTP request into an
-//! [`ApiRequest`] and hand it to the same dispatch.
+//! local server ([`server`]). Both serve the same axum app
+//! ([`crate::http::app`]); they differ only in how requests reach it.
 
 pub mod server;
 pub mod vercel;
 
 use std::path::{Path, PathBuf};
 
-use http::{HeaderMap, header};
-
-use crate::http::ApiRequest;
 use crate::store::{Store, StoreError};
 
 /// The environment variable naming the database file.
@@ -41,47 +38,22 @@ pub fn locate_database() -> PathBuf {
     in_working_dir
 }
 
-/// Opens the store once for the process, logging the outcome as a JSON line.
+/// Opens the store once for the process, logging the outcome.
 pub fn open_store(path: &Path) -> Result<Store, StoreError> {
     let opened = Store::open(path);
-    let line = match &opened {
-        Ok(store) => serde_json::json!({
-            "level": "info", "event": "store_opened", "path": path.display().to_string(),
-            "scraped_at": store.scraped_at(), "content_hash": store.content_hash(),
-        }),
-        Err(err) => serde_json::json!({
-            "level": "error", "event": "store_unavailable", "path": path.display().to_string(),
-            "error": err.to_string(),
-        }),
-    };
-    eprintln!("{line}");
-    opened
-}
-
-/// The request id: the platform's when it gave one, else a fresh one.
-fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-vercel-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| v.len() <= 128)
-        .map(str::to_owned)
-        .unwrap_or_else(crate::http::dispatch::new_request_id)
-}
-
-/// Borrows what the API needs from a request's parts.
-fn api_request<'a>(
-    method: &'a http::Method,
-    uri: &'a http::Uri,
-    headers: &'a HeaderMap,
-    request_id: &'a str,
-) -> ApiRequest<'a> {
-    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    ApiRequest {
-        method,
-        path: uri.path(),
-        query: uri.query(),
-        if_none_match: text(header::IF_NONE_MATCH),
-        access_control_request_headers: text(header::ACCESS_CONTROL_REQUEST_HEADERS),
-        request_id,
+    let shown = path.display().to_string();
+    match &opened {
+        Ok(store) => tracing::info!(
+            event = "store_opened",
+            path = shown.as_str(),
+            scraped_at = store.scraped_at().unwrap_or(""),
+            content_hash = store.content_hash()
+        ),
+        Err(err) => tracing::error!(
+            event = "store_unavailable",
+            path = shown.as_str(),
+            error = %err
+        ),
     }
+    opened
 }

@@ -1,85 +1,163 @@
-//! The local server: every route of the API in one process, on all cores,
-//! with the same dispatch as the Vercel functions.
+//! The local server (`books serve`): every route of the API in one process,
+//! on all cores, plus the static site of `public/` and response compression
+//! (Vercel compresses at its edge; here nothing else would).
+//!
+//! Hardened for a public port: a header-read timeout that also bounds how
+//! long an idle keep-alive connection is kept (hyper 1 arms it whenever it
+//! waits for a request head), a cap on open connections, back-off when
+//! `accept` fails (out of file descriptors, say) instead of spinning, and a
+//! graceful shutdown that stops accepting and drains what is in flight.
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::Full;
-use hyper::body::Incoming;
+use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
 use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_http::compression::CompressionLayer;
 
-use super::{api_request, open_store, request_id};
-use crate::http::{Route, handle, site};
-use crate::store::{Store, StoreError};
+use super::open_store;
+use crate::http::endpoints::not_found;
+use crate::http::{AppState, Route, app, site};
 
-/// Runs the server until Ctrl-C (or SIGTERM). A missing database is not
-/// fatal: `/health` then answers 503, as a function would.
+/// The limits of one server.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A request head must arrive whole within this; an idle keep-alive
+    /// connection is closed after it too.
+    pub header_read_timeout: Duration,
+    /// Connections open at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// On shutdown, how long in-flight requests may take to finish.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Runs the server until Ctrl-C or SIGTERM. A missing database is not fatal:
+/// `/health` then answers 503, as a function would.
 pub fn run_blocking(addr: SocketAddr, db: &Path) -> anyhow::Result<ExitCode> {
-    let store = Arc::new(open_store(db));
+    crate::observe::init_logging();
+    let state = AppState::new(open_store(db));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let listener = TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
-        eprintln!("books API listening on http://{local}/  (endpoints under /api/v1, docs at /docs; Ctrl-C to stop)");
-        serve(listener, store, shutdown_signal()).await;
+        eprintln!(
+            "books API listening on http://{local}/  (endpoints under /api/v1, docs at /docs; Ctrl-C to stop)"
+        );
+        serve(listener, app(state), shutdown_signal(), Limits::default()).await;
         Ok(ExitCode::SUCCESS)
     })
 }
 
-/// Accepts connections on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    store: Arc<Result<Store, StoreError>>,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(connection) => connection,
-                // Out of file descriptors and the like: keep serving.
-                Err(_) => continue,
-            },
-            () = &mut shutdown => return,
-        };
-        let _ = stream.set_nodelay(true);
-        let store = Arc::clone(&store);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let store = Arc::clone(&store);
-                async move { Ok::<_, Infallible>(route_request(store.as_ref().as_ref(), &request)) }
-            });
-            // Clients that hang up mid-request are not our error.
-            let _ = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
+/// The local server's app: every API route, the static site for any other
+/// GET, compression.
+pub fn app(state: AppState) -> Router {
+    let routes = app::routes_only(&Route::ALL)
+        .fallback(site_or_not_found)
+        .with_state(state);
+    app::with_layers(routes).layer(CompressionLayer::new())
+}
+
+async fn site_or_not_found(request: Request) -> Response {
+    match site::respond(request.method(), request.uri().path(), request.headers()) {
+        Some(page) => page,
+        None => not_found(request.uri().clone()).await,
     }
 }
 
-/// Every path: the static site of `public/` (`/`, `/docs` and their assets),
-/// then the API's routes; anything else is a 404 problem.
-fn route_request(
-    store: Result<&Store, &StoreError>,
-    request: &Request<Incoming>,
-) -> Response<Full<Bytes>> {
-    let id = request_id(request.headers());
-    let api = api_request(request.method(), request.uri(), request.headers(), &id);
-    if let Some(page) = site::respond(api.method, api.path, api.if_none_match) {
-        return page.map(Full::new);
+/// Accepts connections on `listener` until `shutdown` completes, then stops
+/// accepting and waits up to `limits.drain_timeout` for open requests.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+    limits: Limits,
+) {
+    let service = TowerToHyperService::new(app::service(app));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut backoff = AcceptBackoff::default();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    backoff.reset();
+                    stream
+                }
+                Err(err) => {
+                    tracing::warn!(event = "accept_failed", error = %err);
+                    tokio::time::sleep(backoff.next()).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service.clone());
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // Clients that hang up mid-request are not our error.
+            let _ = connection.await;
+            drop(slot);
+        });
     }
-    handle(store, Route::resolve(api.path), &api).map(Full::new)
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!(event = "shutdown", drained = true),
+        () = tokio::time::sleep(limits.drain_timeout) => {
+            tracing::warn!(event = "shutdown", drained = false);
+        }
+    }
+}
+
+/// Doubling waits after failed `accept`s, from 5 ms to 1 s.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    failures: u32,
+}
+
+impl AcceptBackoff {
+    fn next(&mut self) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        Duration::from_millis(5u64 << self.failures.min(8)).min(Duration::from_secs(1))
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
 }
 
 async fn shutdown_signal() {

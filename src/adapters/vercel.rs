@@ -2,48 +2,79 @@
 //!
 //! Each `api/` file's `main` is `serve(Route::X)`. The database is opened once
 //! per cold start, before the first request; every request then goes through
-//! the same dispatch as the local server. Handlers never return `Err` to the
-//! runtime (it would become a 500 with the raw error text).
+//! the same axum app as the local server, built over that one route.
+//!
+//! A thin adapter of our own rather than `vercel_runtime::axum::VercelLayer`:
+//! that layer reads the request body whole with no limit before any of our
+//! layers can refuse it, and answers every `application/json` response by
+//! spawning a task that streams it through a channel. Our bodies are small
+//! and already whole, so here the request body streams into the app (under
+//! its body limit) and the answer is handed back as one buffer.
 
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
+use axum::body::Body;
 use bytes::Bytes;
-use http::Response;
-use vercel_runtime::{Request, run, service_fn};
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
+use vercel_runtime::{Request, Response, run, service_fn};
 
-use super::{api_request, locate_database, open_store, request_id};
-use crate::http::{Route, handle};
-use crate::store::{Store, StoreError};
+use super::{locate_database, open_store};
+use crate::http::{AppState, Route, app};
 
 /// Serves `route` as a Vercel function. Outside Vercel (no `VERCEL_IPC_PATH`)
 /// the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT` (default 3000).
 pub fn serve(route: Route) -> ExitCode {
-    static STORE: OnceLock<Result<Store, StoreError>> = OnceLock::new();
-    let store = STORE.get_or_init(|| open_store(&locate_database()));
+    crate::observe::init_logging();
+    let state = AppState::new(open_store(&locate_database()));
+    let service = app::service(app::api(&[route], state));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("cannot start the async runtime: {err}");
+            tracing::error!(event = "runtime_failed", error = %err);
             return ExitCode::FAILURE;
         }
     };
-    let service =
-        service_fn(move |request: Request| async move { respond(store.as_ref(), route, &request) });
-    match runtime.block_on(run(service)) {
+    let handler = service_fn(move |request: Request| {
+        let service = service.clone();
+        async move { respond(service, request).await }
+    });
+    match runtime.block_on(run(handler)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("function runtime stopped: {err}");
+            tracing::error!(event = "runtime_stopped", error = %err);
             ExitCode::FAILURE
         }
     }
 }
 
-fn respond(store: Result<&Store, &StoreError>, route: Route, request: &Request) -> Response<Bytes> {
-    let id = request_id(request.headers());
-    let api_request = api_request(request.method(), request.uri(), request.headers(), &id);
-    handle(store, Some(route), &api_request)
+/// One request through the app. Never an `Err`: the runtime would turn it
+/// into a 500 with the raw error text.
+async fn respond<S>(service: S, request: Request) -> Response<Bytes>
+where
+    S: tower::Service<
+            http::Request<Body>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+        >,
+{
+    let (parts, body) = request.into_parts();
+    let response = match service
+        .oneshot(http::Request::from_parts(parts, Body::new(body)))
+        .await
+    {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    // Our answers are whole buffers already; collecting cannot fail.
+    let bytes = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
+    Response::from_parts(parts, bytes)
 }

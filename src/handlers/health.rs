@@ -17,7 +17,7 @@ pub struct Health {
 /// 200 when the database answers a count; 503 when it could not be opened or
 /// queried.
 pub fn health(store: Result<&Store, &StoreError>) -> Result<Health, ApiError> {
-    let store = store.map_err(|_| ApiError::Unavailable)?;
+    let store = store.map_err(|_| ApiError::UNAVAILABLE)?;
     let books = store.count_books()?;
     Ok(Health {
         status: "ok",

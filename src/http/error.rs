@@ -1,10 +1,25 @@
 //! `ApiError`: every way a request can fail, mapped to a status and an RFC 9457
-//! `application/problem+json` body in this one place.
+//! `application/problem+json` body in this one place. Rejections that come
+//! from axum or tower (an unknown method, a body over the limit, a timeout)
+//! are turned into the same problems by [`problem_for_status`].
 
-use http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+use super::route::Methods;
 use crate::store::StoreError;
+
+/// The longest piece of a request (a value, a parameter name) an error
+/// repeats back, in characters; longer ones are cut and marked with `…`.
+pub const MAX_ECHO_CHARS: usize = 64;
+/// No problem `detail` is longer than this, in characters.
+const MAX_DETAIL_CHARS: usize = 400;
+
+/// Client errors may be cached briefly (the same request fails the same way
+/// until the next deploy); server errors never.
+const CACHE_CLIENT_ERROR: &str = "public, max-age=60";
+const CACHE_NONE: &str = "no-store";
 
 /// A request that cannot be answered with data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,32 +28,53 @@ pub enum ApiError {
     InvalidParameter { parameter: String, detail: String },
     /// The request as a whole is incomplete (e.g. a search with no criteria).
     BadRequest { detail: String },
+    /// The request body is not well-formed JSON.
+    MalformedBody { detail: String },
+    /// The body is well-formed JSON that fails the endpoint's rules.
+    InvalidBody { detail: String },
+    /// The body is not JSON (`Content-Type`).
+    UnsupportedMediaType { detail: String },
+    /// The body is larger than the limit.
+    PayloadTooLarge { limit_bytes: usize },
     /// No book has this id.
     BookNotFound { id: String },
     /// No endpoint at this path.
     RouteNotFound { path: String },
     /// The endpoint exists but not for this method.
-    MethodNotAllowed { method: String },
-    /// The database cannot be opened or queried. The detail stays in the logs.
-    Unavailable,
+    MethodNotAllowed { method: String, allowed: Methods },
+    /// The database cannot be opened or queried. `cause` goes to the error
+    /// log when the response is made, never to the client.
+    Unavailable { cause: Option<String> },
+    /// The request took longer than the server allows.
+    Timeout,
+    /// Any other status a layer answered with (kept as problem+json).
+    Status { status: StatusCode },
 }
 
 impl ApiError {
     pub fn invalid(parameter: &str, detail: impl Into<String>) -> Self {
         ApiError::InvalidParameter {
-            parameter: parameter.to_owned(),
+            parameter: echo(parameter),
             detail: detail.into(),
         }
     }
 
+    /// The database is unavailable, with no more to say (it never opened).
+    pub const UNAVAILABLE: ApiError = ApiError::Unavailable { cause: None };
+
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::InvalidParameter { .. } | ApiError::BadRequest { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::InvalidParameter { .. }
+            | ApiError::BadRequest { .. }
+            | ApiError::MalformedBody { .. } => StatusCode::BAD_REQUEST,
+            ApiError::InvalidBody { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BookNotFound { .. } | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Status { status } => *status,
         }
     }
 
@@ -49,18 +85,42 @@ impl ApiError {
             ApiError::InvalidParameter { parameter, detail } => {
                 (detail.clone(), Some(parameter.clone()))
             }
-            ApiError::BadRequest { detail } => (detail.clone(), None),
-            ApiError::BookNotFound { id } => (format!("no book has id {id}"), None),
+            ApiError::BadRequest { detail }
+            | ApiError::MalformedBody { detail }
+            | ApiError::InvalidBody { detail }
+            | ApiError::UnsupportedMediaType { detail } => (detail.clone(), None),
+            ApiError::PayloadTooLarge { limit_bytes } => (
+                format!("the request body is larger than {limit_bytes} bytes"),
+                None,
+            ),
+            ApiError::BookNotFound { id } => (format!("no book has id {}", echo(id)), None),
             ApiError::RouteNotFound { path } => (
-                format!("no endpoint at {path}; see /docs for the list of endpoints"),
+                format!(
+                    "no endpoint at {}; see /docs for the list of endpoints",
+                    echo(path)
+                ),
                 None,
             ),
-            ApiError::MethodNotAllowed { method } => (
-                format!("{method} is not allowed here; the API is read-only: use GET"),
+            ApiError::MethodNotAllowed { method, allowed } => (
+                format!(
+                    "{} is not allowed here; allowed: {}",
+                    echo(method),
+                    allowed.allow()
+                ),
                 None,
             ),
-            ApiError::Unavailable => (
+            ApiError::Unavailable { .. } => (
                 "the catalogue database is unavailable; try again later".to_owned(),
+                None,
+            ),
+            ApiError::Timeout => (
+                "the request took too long to answer; try again later".to_owned(),
+                None,
+            ),
+            ApiError::Status { status } => (
+                status
+                    .canonical_reason()
+                    .map_or_else(|| format!("status {status}"), |r| r.to_lowercase()),
                 None,
             ),
         };
@@ -68,20 +128,69 @@ impl ApiError {
             problem_type: "about:blank",
             title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
-            detail,
+            detail: truncate(&detail, MAX_DETAIL_CHARS),
             parameter,
         }
     }
 }
 
 impl From<StoreError> for ApiError {
-    /// A store failure on a request path: the cause goes to the error log,
-    /// never to the client.
+    /// A store failure on a request path: the cause is kept for the error log
+    /// (written when the response is made), never shown to the client.
     fn from(err: StoreError) -> Self {
-        let line =
-            serde_json::json!({"level": "error", "event": "store_error", "error": err.to_string()});
-        eprintln!("{line}");
-        ApiError::Unavailable
+        ApiError::Unavailable {
+            cause: Some(err.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Unavailable { cause: Some(cause) } = &self {
+            tracing::error!(event = "store_error", error = %cause);
+        }
+        let status = self.status();
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        let cache = if status.is_server_error() {
+            CACHE_NONE
+        } else {
+            CACHE_CLIENT_ERROR
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        if let ApiError::MethodNotAllowed { allowed, .. } = self {
+            headers.insert(header::ALLOW, HeaderValue::from_static(allowed.allow()));
+        }
+        response
+    }
+}
+
+/// The problem for an error status that a layer (not a handler) answered
+/// with, e.g. tower-http's 413 or axum's 405.
+pub fn problem_for_status(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge {
+            limit_bytes: super::app::MAX_BODY_BYTES,
+        },
+        StatusCode::REQUEST_TIMEOUT | StatusCode::GATEWAY_TIMEOUT => ApiError::Timeout,
+        status => ApiError::Status { status },
+    }
+}
+
+/// `text` as an error may repeat it: at most [`MAX_ECHO_CHARS`] characters.
+pub fn echo(text: &str) -> String {
+    truncate(text, MAX_ECHO_CHARS)
+}
+
+pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}…", &text[..cut]),
     }
 }
 
@@ -96,4 +205,21 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echoes_are_cut() {
+        let long = "é".repeat(10_000);
+        let shown = echo(&long);
+        assert_eq!(shown.chars().count(), MAX_ECHO_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(echo("short"), "short");
+        let problem = ApiError::invalid(&long, format!("unknown {}", echo(&long))).problem();
+        assert!(problem.parameter.unwrap().len() < 200);
+        assert!(problem.detail.len() < 300);
+    }
 }

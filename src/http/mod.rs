@@ -1,14 +1,19 @@
-//! HTTP without a framework: the route table, typed parameters, problem+json
-//! errors, and one total dispatch function from request to response.
+//! HTTP on axum: the route table ([`route`]), the app and its layers
+//! ([`app`]), one handler per route ([`endpoints`]), typed query parameters
+//! ([`params`]) and JSON bodies ([`body`]), problem+json errors ([`error`]),
+//! validators and conditional requests ([`conditional`]), the OpenAPI
+//! document ([`openapi`]) and the static site ([`site`]).
 
-pub mod route;
-
-pub use route::Route;
-pub mod dispatch;
+pub mod app;
+pub mod body;
+pub mod conditional;
+pub mod endpoints;
 pub mod error;
 pub mod openapi;
 pub mod params;
+pub mod route;
 pub mod site;
 
-pub use dispatch::{ApiRequest, StoreHandle, handle};
+pub use endpoints::AppState;
 pub use error::ApiError;
+pub use route::Route;

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
-use super::dispatch::allowed_params;
+use super::endpoints::allowed_params;
 use super::params::{DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT_CHARS};
 use super::route::Route;
 

@@ -1,11 +1,19 @@
 //! Query strings parsed at the edge into typed parameters. Anything malformed,
 //! out of range, unknown or repeated is an [`ApiError::InvalidParameter`]
-//! naming the parameter and what is allowed.
+//! naming the parameter and what is allowed. An empty value means absent, as
+//! HTML forms send empty fields. [`Query`] is the axum extractor.
+//!
+//! Written by hand rather than with `serde_urlencoded` because each failure
+//! must name its parameter and say what is allowed (serde's errors name
+//! neither), and a repeated parameter must be refused rather than merged.
 
 use std::str::FromStr;
 
+use axum::extract::FromRequestParts;
+use http::request::Parts;
+
 use crate::domain::{BookId, Price, Rating, category_slug};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, echo};
 use crate::store::query::{BookQuery, Order, SortKey};
 
 /// Default and largest `per_page`. 1000 lets one request fetch the catalogue.
@@ -31,11 +39,12 @@ impl QueryParams {
                 continue;
             }
             if !allowed.contains(&name.as_ref()) {
+                let shown = echo(&name);
                 let detail = if allowed.is_empty() {
-                    format!("unknown parameter {name:?}; this endpoint takes no parameters")
+                    format!("unknown parameter {shown:?}; this endpoint takes no parameters")
                 } else {
                     format!(
-                        "unknown parameter {name:?}; allowed: {}",
+                        "unknown parameter {shown:?}; allowed: {}",
                         allowed.join(", ")
                     )
                 };
@@ -44,7 +53,7 @@ impl QueryParams {
             if pairs.iter().any(|(seen, _)| *seen == name) {
                 return Err(ApiError::invalid(
                     &name,
-                    format!("parameter {name:?} is given more than once"),
+                    format!("parameter {:?} is given more than once", echo(&name)),
                 ));
             }
             pairs.push((name.into_owned(), value.into_owned()));
@@ -108,7 +117,7 @@ impl QueryParams {
     fn price(&self, name: &str) -> Result<Option<Price>, ApiError> {
         self.parsed(name, |value| {
             Price::parse_gbp(value).map_err(|_| {
-                format!("{name} must be a non-negative amount in GBP with at most two decimals, e.g. 12.5; got {value:?}")
+                format!("{name} must be a non-negative amount in GBP with at most two decimals, e.g. 12.5; got {:?}", echo(value))
             })
         })
     }
@@ -119,7 +128,10 @@ impl QueryParams {
                 .ok()
                 .filter(|n| (min..=max).contains(n) && value.bytes().all(|b| b.is_ascii_digit()))
                 .ok_or_else(|| {
-                    format!("{name} must be an integer from {min} to {max}; got {value:?}")
+                    format!(
+                        "{name} must be an integer from {min} to {max}; got {:?}",
+                        echo(value)
+                    )
                 })
         })?;
         Ok(parsed.unwrap_or(default))
@@ -133,7 +145,11 @@ impl QueryParams {
                 .map(|(_, choice)| *choice)
                 .ok_or_else(|| {
                     let words: Vec<_> = choices.iter().map(|(w, _)| *w).collect();
-                    format!("{name} must be one of {}; got {value:?}", words.join(", "))
+                    format!(
+                        "{name} must be one of {}; got {:?}",
+                        words.join(", "),
+                        echo(value)
+                    )
                 })
         })
     }
@@ -174,21 +190,135 @@ const SORT_KEYS: [(&str, SortKey); 5] = [
 ];
 const ORDERS: [(&str, Order); 2] = [("asc", Order::Asc), ("desc", Order::Desc)];
 
-/// The id of `/books/{id}`: Vercel passes the segment as `?id=`, the local
-/// server in the path.
-pub fn book_id(query: &QueryParams, path_segment: Option<&str>) -> Result<BookId, ApiError> {
-    let raw = query.get("id").or(path_segment).unwrap_or("");
-    raw.parse::<BookId>().map_err(|_| {
-        let shown: String = raw.chars().take(40).collect();
-        ApiError::invalid(
+/// The id of `/books/{id}`. The path's segment is the id. Vercel also
+/// passes it as `?id=` (and may invoke the function at its file's own path,
+/// `/books/[id]`, where the query is all there is); an `id` query that
+/// disagrees with the path is refused rather than silently preferred.
+pub fn book_id(query_id: Option<&str>, path_segment: &str) -> Result<BookId, ApiError> {
+    let parse = |raw: &str| {
+        raw.parse::<BookId>().map_err(|_| {
+            ApiError::invalid(
+                "id",
+                format!(
+                    "id must be a positive integer up to {}; got {:?}",
+                    u32::MAX,
+                    echo(raw)
+                ),
+            )
+        })
+    };
+    let query_id = query_id.filter(|q| !q.is_empty());
+    if path_segment.is_empty() || path_segment == "[id]" {
+        return parse(query_id.unwrap_or(""));
+    }
+    let id = parse(path_segment)?;
+    match query_id {
+        Some(raw) if parse(raw)? != id => Err(ApiError::invalid(
             "id",
             format!(
-                "id must be a positive integer up to {}; got {shown:?}",
-                u32::MAX
+                "the id query ({:?}) disagrees with the id in the path ({id}); give the id once, in the path",
+                echo(raw)
             ),
-        )
-    })
+        )),
+        _ => Ok(id),
+    }
 }
+
+/// The parameters of one endpoint, parsed from its query.
+pub trait FromQuery: Sized {
+    /// The parameter names the endpoint accepts.
+    const ALLOWED: &'static [&'static str];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError>;
+}
+
+/// The extractor: the checked [`QueryParams`] and what `T` made of them.
+#[derive(Debug, Clone)]
+pub struct Query<T> {
+    pub params: T,
+    pub raw: QueryParams,
+}
+
+impl<S: Send + Sync, T: FromQuery> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let raw = QueryParams::parse(parts.uri.query(), T::ALLOWED)?;
+        Ok(Query {
+            params: T::from_query(&raw)?,
+            raw,
+        })
+    }
+}
+
+/// For endpoints that take no parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct NoParams;
+
+impl FromQuery for NoParams {
+    const ALLOWED: &'static [&'static str] = &[];
+    fn from_query(_: &QueryParams) -> Result<Self, ApiError> {
+        Ok(NoParams)
+    }
+}
+
+/// `/books/{id}`'s one query parameter, the id Vercel repeats as `?id=`.
+#[derive(Debug, Clone)]
+pub struct BookIdQuery(pub Option<String>);
+
+impl FromQuery for BookIdQuery {
+    const ALLOWED: &'static [&'static str] = &["id"];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+        Ok(BookIdQuery(query.get("id").map(str::to_owned)))
+    }
+}
+
+/// A list endpoint's request: which books, which page.
+#[derive(Debug, Clone)]
+pub struct ListRequest {
+    pub query: BookQuery,
+    pub page: Pagination,
+}
+
+macro_rules! list_params {
+    ($(#[$doc:meta])* $name:ident, $allowed:expr, $build:path) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub ListRequest);
+
+        impl FromQuery for $name {
+            const ALLOWED: &'static [&'static str] = $allowed;
+            fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+                let (q, page) = $build(query)?;
+                Ok($name(ListRequest { query: q, page }))
+            }
+        }
+    };
+}
+
+list_params!(
+    /// `/books`: filters, sort and order.
+    BooksParams,
+    BookListParams::BOOKS,
+    BookListParams::books
+);
+list_params!(
+    /// `/books/search`.
+    SearchParams,
+    BookListParams::SEARCH,
+    BookListParams::search
+);
+list_params!(
+    /// `/books/top-rated`.
+    TopRatedParams,
+    BookListParams::TOP_RATED,
+    BookListParams::top_rated
+);
+list_params!(
+    /// `/books/price-range`.
+    PriceRangeParams,
+    BookListParams::PRICE_RANGE,
+    BookListParams::price_range
+);
 
 /// Builds the [`BookQuery`] for each list endpoint from its parameters.
 pub struct BookListParams;
@@ -230,8 +360,12 @@ impl BookListParams {
         q.max_price = query.price("max_price")?;
         check_range(q.min_price, q.max_price, "min_price", "max_price")?;
         q.min_rating = query.parsed("min_rating", |v| {
-            v.parse::<Rating>()
-                .map_err(|_| format!("min_rating must be an integer from 1 to 5; got {v:?}"))
+            v.parse::<Rating>().map_err(|_| {
+                format!(
+                    "min_rating must be an integer from 1 to 5; got {:?}",
+                    echo(v)
+                )
+            })
         })?;
         q.in_stock = query.choice(
             "in_stock",
@@ -385,6 +519,19 @@ mod tests {
         assert!(page("per_page=1001").is_err());
         assert_eq!(page("per_page=1000").unwrap().per_page, 1000);
         assert_eq!(page("page=3&per_page=20").unwrap().offset(), 40);
+    }
+
+    #[test]
+    fn the_path_id_wins_and_a_disagreeing_query_is_refused() {
+        let id = |q: Option<&str>, p: &str| book_id(q, p).map(|id| id.to_string());
+        assert_eq!(id(None, "5").unwrap(), "5");
+        assert_eq!(id(Some("5"), "5").unwrap(), "5");
+        assert_eq!(id(Some(""), "5").unwrap(), "5");
+        assert_eq!(id(Some("5"), "[id]").unwrap(), "5");
+        assert!(id(Some("5"), "1").is_err());
+        assert!(id(Some("abc"), "1").is_err());
+        assert!(id(None, "[id]").is_err());
+        assert!(id(None, "abc").is_err());
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! THE route table. Everything that names the endpoints (the local server's
-//! routing, the `api/` files, the `[[bin]]` entries, `vercel.json`, the README,
-//! the OpenAPI document) derives from or is checked against [`Route::ALL`].
+//! THE route table. Everything that names the endpoints (the axum router, the
+//! `api/` files, the `[[bin]]` entries, `vercel.json`, the README, the OpenAPI
+//! document) derives from or is checked against [`Route::ALL`]. Each route
+//! also states its methods, its cache policy and whether it needs a caller
+//! to authenticate, so no layer has to guess them.
 
 /// Every endpoint under `/api/v1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,6 +21,72 @@ pub enum Route {
 
 /// The prefix every API path starts with.
 pub const API_PREFIX: &str = "/api/v1";
+
+/// The request methods a route serves. `Read` is GET with its HEAD; OPTIONS
+/// (the CORS preflight) is answered for every route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Methods {
+    /// GET and HEAD.
+    Read,
+    /// POST, with a JSON body.
+    Write,
+}
+
+impl Methods {
+    /// The `Allow` header value.
+    pub const fn allow(self) -> &'static str {
+        match self {
+            Methods::Read => "GET, HEAD, OPTIONS",
+            Methods::Write => "POST, OPTIONS",
+        }
+    }
+
+    /// Whether `method` is one this route serves (OPTIONS included).
+    pub fn allows(self, method: &http::Method) -> bool {
+        *method == http::Method::OPTIONS
+            || match self {
+                Methods::Read => *method == http::Method::GET || *method == http::Method::HEAD,
+                Methods::Write => *method == http::Method::POST,
+            }
+    }
+}
+
+/// How the answers of a route may be cached, and how they are validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CachePolicy {
+    /// Derived from the deployed data alone: a strong `ETag` from the data's
+    /// hash and the request, 304 on a match, and a day at the edge.
+    Immutable,
+    /// About this instance now (health): `no-cache`, with an `ETag` of the
+    /// body so a client may still revalidate.
+    Revalidate,
+    /// Never stored anywhere: POST answers and answers for a signed-in caller.
+    NoStore,
+}
+
+impl CachePolicy {
+    /// The `Cache-Control` of a successful answer (and its 304).
+    pub const fn cache_control(self) -> &'static str {
+        match self {
+            // Data changes only with a deploy: browsers keep a minute, the
+            // edge a day, and may serve stale for a week while revalidating.
+            CachePolicy::Immutable => {
+                "public, max-age=60, s-maxage=86400, stale-while-revalidate=604800"
+            }
+            CachePolicy::Revalidate => "no-cache",
+            CachePolicy::NoStore => "no-store",
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// Anyone, without credentials.
+    Public,
+    /// A caller with a valid bearer token.
+    Authenticated,
+}
 
 impl Route {
     pub const ALL: [Route; 10] = [
@@ -47,6 +115,54 @@ impl Route {
             Route::StatsOverview => "/api/v1/stats/overview",
             Route::StatsCategories => "/api/v1/stats/categories",
             Route::OpenApi => "/api/v1/openapi.json",
+        }
+    }
+
+    /// The methods the route serves.
+    pub const fn methods(self) -> Methods {
+        match self {
+            Route::Health
+            | Route::Books
+            | Route::BookById
+            | Route::BooksSearch
+            | Route::BooksTopRated
+            | Route::BooksPriceRange
+            | Route::Categories
+            | Route::StatsOverview
+            | Route::StatsCategories
+            | Route::OpenApi => Methods::Read,
+        }
+    }
+
+    /// How the route's answers are cached and validated.
+    pub const fn cache_policy(self) -> CachePolicy {
+        match self {
+            Route::Health => CachePolicy::Revalidate,
+            Route::Books
+            | Route::BookById
+            | Route::BooksSearch
+            | Route::BooksTopRated
+            | Route::BooksPriceRange
+            | Route::Categories
+            | Route::StatsOverview
+            | Route::StatsCategories
+            | Route::OpenApi => CachePolicy::Immutable,
+        }
+    }
+
+    /// Who may call the route.
+    pub const fn access(self) -> Access {
+        match self {
+            Route::Health
+            | Route::Books
+            | Route::BookById
+            | Route::BooksSearch
+            | Route::BooksTopRated
+            | Route::BooksPriceRange
+            | Route::Categories
+            | Route::StatsOverview
+            | Route::StatsCategories
+            | Route::OpenApi => Access::Public,
         }
     }
 
@@ -101,6 +217,19 @@ mod tests {
         assert_eq!(Route::resolve("/api/v1/books/abc"), Some(Route::BookById));
         assert_eq!(Route::resolve("/api/v1/books/1/2"), None);
         assert_eq!(Route::resolve("/api/v1/nope"), None);
+    }
+
+    #[test]
+    fn policies_are_consistent() {
+        for route in Route::ALL {
+            // A write or an authenticated answer is never cached publicly.
+            if route.methods() == Methods::Write || route.access() == Access::Authenticated {
+                assert_eq!(route.cache_policy(), CachePolicy::NoStore, "{route:?}");
+            }
+        }
+        assert!(Methods::Read.allows(&http::Method::HEAD));
+        assert!(!Methods::Read.allows(&http::Method::POST));
+        assert!(Methods::Write.allows(&http::Method::OPTIONS));
     }
 
     #[test]

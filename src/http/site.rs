@@ -5,9 +5,11 @@
 
 use std::sync::OnceLock;
 
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http::{HeaderValue, Method, Response, StatusCode, header};
-use sha2::{Digest, Sha256};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+
+use super::conditional::{self, IfNoneMatch};
 
 /// One file of `public/`.
 #[derive(Debug)]
@@ -72,47 +74,28 @@ fn position(path: &str) -> Option<usize> {
 
 /// The answer for a site path, or `None` when `path` is not one (the caller
 /// then hands the request to the API).
-pub fn respond(
-    method: &Method,
-    path: &str,
-    if_none_match: Option<&str>,
-) -> Option<Response<Bytes>> {
+pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Response> {
     let index = position(path)?;
     let asset = &ASSETS[index];
-    let etag = etag(index);
-    let mut response = Response::new(Bytes::new());
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_SITE));
-    headers.insert(
+    let mut response = if *method == Method::GET || *method == Method::HEAD {
+        conditional::respond(
+            IfNoneMatch::from_headers(headers),
+            etag(index),
+            CACHE_SITE,
+            asset.content_type,
+            Bytes::from_static(asset.bytes),
+        )
+    } else {
+        let mut refused = StatusCode::METHOD_NOT_ALLOWED.into_response();
+        refused
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        refused
+    };
+    response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if *method != Method::GET && *method != Method::HEAD {
-        headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-        return Some(response);
-    }
-    if let Ok(value) = HeaderValue::from_str(etag) {
-        headers.insert(header::ETAG, value);
-    }
-    let matches = if_none_match.is_some_and(|h| {
-        h.split(',')
-            .map(str::trim)
-            .any(|c| c == "*" || c.strip_prefix("W/").unwrap_or(c) == etag)
-    });
-    if matches {
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-        return Some(response);
-    }
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    if *method == Method::HEAD {
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(asset.bytes.len()));
-    } else {
-        *response.body_mut() = Bytes::from_static(asset.bytes);
-    }
     Some(response)
 }
 
@@ -122,11 +105,7 @@ fn etag(index: usize) -> &'static str {
     let tags = TAGS.get_or_init(|| {
         ASSETS
             .iter()
-            .map(|asset| {
-                let digest = Sha256::digest(asset.bytes);
-                let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-                format!("\"{hex}\"")
-            })
+            .map(|asset| conditional::etag_of(&[asset.bytes]))
             .collect()
     });
     tags.get(index).map_or("", String::as_str)
@@ -149,16 +128,15 @@ mod tests {
 
     #[test]
     fn conditional_get_and_methods() {
-        let get = respond(&Method::GET, "/docs", None).expect("docs");
+        let none = HeaderMap::new();
+        let get = respond(&Method::GET, "/docs", &none).expect("docs");
         assert_eq!(get.status(), StatusCode::OK);
-        let etag = get.headers()[header::ETAG].to_str().expect("etag");
-        let again = respond(&Method::GET, "/docs", Some(etag)).expect("docs");
+        let mut again = HeaderMap::new();
+        again.insert(header::IF_NONE_MATCH, get.headers()[header::ETAG].clone());
+        let again = respond(&Method::GET, "/docs", &again).expect("docs");
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-        assert!(again.body().is_empty());
-        let post = respond(&Method::POST, "/", None).expect("index");
+        let post = respond(&Method::POST, "/", &none).expect("index");
         assert_eq!(post.status(), StatusCode::METHOD_NOT_ALLOWED);
-        let head = respond(&Method::HEAD, "/", None).expect("index");
-        assert!(head.body().is_empty());
-        assert!(respond(&Method::GET, "/api/v1/health", None).is_none());
+        assert!(respond(&Method::GET, "/api/v1/health", &none).is_none());
     }
 }

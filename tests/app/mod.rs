@@ -5,7 +5,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+
+use books::adapters::server;
+use books::http::AppState;
 
 use serde_json::Value;
 
@@ -31,8 +34,14 @@ pub fn server_addr() -> SocketAddr {
                     .expect("bind loopback");
                 tx.send(listener.local_addr().expect("local addr"))
                     .expect("send addr");
-                let store = Arc::new(books::store::Store::open(&committed_db()));
-                books::adapters::server::serve(listener, store, std::future::pending()).await;
+                let state = AppState::new(books::store::Store::open(&committed_db()));
+                server::serve(
+                    listener,
+                    server::app(state),
+                    std::future::pending(),
+                    server::Limits::default(),
+                )
+                .await;
             });
         });
         rx.recv().expect("server started")

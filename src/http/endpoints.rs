@@ -1,0 +1,309 @@
+//! The axum handler of every route: extract typed input, call the HTTP-free
+//! handler in [`crate::handlers`], and shape the answer under the route's
+//! cache policy. [`method_router`] is the one `match` over [`Route`] that
+//! wires them, so a new route cannot be added without its handler.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Uri, header};
+use serde::Serialize;
+
+use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
+use super::error::ApiError;
+use super::params::{
+    BookIdQuery, BooksParams, FromQuery, ListRequest, NoParams, Pagination, PriceRangeParams,
+    Query, QueryParams, SearchParams, TopRatedParams, book_id,
+};
+use super::route::Route;
+use crate::handlers;
+use crate::store::{Store, StoreError};
+
+const JSON: &str = "application/json";
+
+/// What every handler shares: the database, opened once per process (or
+/// the reason it could not be).
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<Result<Store, StoreError>>,
+}
+
+impl AppState {
+    pub fn new(store: Result<Store, StoreError>) -> Self {
+        AppState {
+            store: Arc::new(store),
+        }
+    }
+
+    /// The database as a process holds it.
+    pub fn store_handle(&self) -> Result<&Store, &StoreError> {
+        self.store.as_ref().as_ref()
+    }
+
+    fn store(&self) -> Result<&Store, ApiError> {
+        self.store_handle().map_err(|_| ApiError::UNAVAILABLE)
+    }
+}
+
+/// The handler of `route`, for the methods the route table gives it.
+pub fn method_router(route: Route) -> MethodRouter<AppState> {
+    match route {
+        Route::Health => get(health),
+        Route::Books => get(books),
+        Route::BookById => get(book_by_id),
+        Route::BooksSearch => get(search),
+        Route::BooksTopRated => get(top_rated),
+        Route::BooksPriceRange => get(price_range),
+        Route::Categories => get(categories),
+        Route::StatsOverview => get(stats_overview),
+        Route::StatsCategories => get(stats_categories),
+        Route::OpenApi => get(openapi),
+    }
+}
+
+/// The query parameters each route accepts.
+pub fn allowed_params(route: Route) -> &'static [&'static str] {
+    match route {
+        Route::Health
+        | Route::Categories
+        | Route::StatsOverview
+        | Route::StatsCategories
+        | Route::OpenApi => NoParams::ALLOWED,
+        Route::BookById => BookIdQuery::ALLOWED,
+        Route::Books => BooksParams::ALLOWED,
+        Route::BooksSearch => SearchParams::ALLOWED,
+        Route::BooksTopRated => TopRatedParams::ALLOWED,
+        Route::BooksPriceRange => PriceRangeParams::ALLOWED,
+    }
+}
+
+async fn health(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _: Query<NoParams>,
+) -> Result<Response, ApiError> {
+    // Health reports on this instance now: its ETag is of the body itself.
+    let body = json(&handlers::health::health(state.store_handle())?);
+    let etag = etag_of(&[&body]);
+    let cache = Route::Health.cache_policy().cache_control();
+    Ok(conditional::respond(
+        IfNoneMatch::from_headers(&headers),
+        &etag,
+        cache,
+        JSON,
+        body,
+    ))
+}
+
+async fn openapi(headers: HeaderMap, _: Query<NoParams>) -> Response {
+    static ETAG: OnceLock<String> = OnceLock::new();
+    let body = super::openapi::document_json();
+    let etag = ETAG.get_or_init(|| etag_of(&[&body]));
+    let cache = Route::OpenApi.cache_policy().cache_control();
+    conditional::respond(IfNoneMatch::from_headers(&headers), etag, cache, JSON, body)
+}
+
+async fn book_by_id(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    segment: Result<Path<String>, PathRejection>,
+    query: Query<BookIdQuery>,
+) -> Result<Response, ApiError> {
+    let segment = segment
+        .map_err(|_| ApiError::invalid("id", "id must be a positive integer"))?
+        .0;
+    let id = book_id(query.params.0.as_deref(), &segment)?;
+    immutable(
+        &state,
+        &headers,
+        Route::BookById,
+        &id.to_string(),
+        |store| Ok((json(&handlers::books::book(store, id)?), None)),
+    )
+}
+
+async fn books(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Query<BooksParams>,
+) -> Result<Response, ApiError> {
+    list(
+        &state,
+        &headers,
+        Route::Books,
+        &uri,
+        &query.raw,
+        &query.params.0,
+    )
+}
+
+async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Query<SearchParams>,
+) -> Result<Response, ApiError> {
+    list(
+        &state,
+        &headers,
+        Route::BooksSearch,
+        &uri,
+        &query.raw,
+        &query.params.0,
+    )
+}
+
+async fn top_rated(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Query<TopRatedParams>,
+) -> Result<Response, ApiError> {
+    list(
+        &state,
+        &headers,
+        Route::BooksTopRated,
+        &uri,
+        &query.raw,
+        &query.params.0,
+    )
+}
+
+async fn price_range(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: Uri,
+    query: Query<PriceRangeParams>,
+) -> Result<Response, ApiError> {
+    list(
+        &state,
+        &headers,
+        Route::BooksPriceRange,
+        &uri,
+        &query.raw,
+        &query.params.0,
+    )
+}
+
+async fn categories(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _: Query<NoParams>,
+) -> Result<Response, ApiError> {
+    immutable(&state, &headers, Route::Categories, "", |store| {
+        Ok((json(&handlers::categories::categories(store)?), None))
+    })
+}
+
+async fn stats_overview(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _: Query<NoParams>,
+) -> Result<Response, ApiError> {
+    immutable(&state, &headers, Route::StatsOverview, "", |store| {
+        Ok((json(&handlers::stats::overview(store)?), None))
+    })
+}
+
+async fn stats_categories(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    _: Query<NoParams>,
+) -> Result<Response, ApiError> {
+    immutable(&state, &headers, Route::StatsCategories, "", |store| {
+        Ok((json(&handlers::stats::categories(store)?), None))
+    })
+}
+
+/// A page of books, with its `Link` header.
+fn list(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: Route,
+    uri: &Uri,
+    raw: &QueryParams,
+    request: &ListRequest,
+) -> Result<Response, ApiError> {
+    let canonical = raw.canonical();
+    immutable(state, headers, route, &canonical, |store| {
+        let page = handlers::books::list(store, &request.query, request.page)?;
+        let link = link_header(uri.path(), raw, request.page, page.total_pages);
+        Ok((json(&page), Some(link)))
+    })
+}
+
+/// An answer derived from the immutable data alone. Its ETag follows from
+/// the data's hash and the request (`key`: the canonical query or the id),
+/// so a listed tag answers 304 without a query. `If-None-Match: *` matches
+/// only once `produce` has shown the resource exists.
+fn immutable(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: Route,
+    key: &str,
+    produce: impl FnOnce(&Store) -> Result<(Bytes, Option<String>), ApiError>,
+) -> Result<Response, ApiError> {
+    let store = state.store()?;
+    let cache = route.cache_policy().cache_control();
+    let etag = etag_of(&[
+        crate::VERSION.as_bytes(),
+        store.content_hash().as_bytes(),
+        route.path().as_bytes(),
+        key.as_bytes(),
+    ]);
+    let if_none_match = IfNoneMatch::from_headers(headers);
+    if if_none_match.lists(&etag) {
+        return Ok(not_modified(&etag, cache));
+    }
+    let (body, link) = produce(store)?;
+    let mut response = conditional::respond(if_none_match, &etag, cache, JSON, body);
+    if let Some(value) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(header::LINK, value);
+    }
+    Ok(response)
+}
+
+fn json<T: Serialize>(value: &T) -> Bytes {
+    // Serialising our own plain structs to a Vec cannot fail; an empty
+    // object is still valid JSON should it ever.
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .unwrap_or_else(|_| Bytes::from_static(b"{}"))
+}
+
+/// RFC 8288 links to the first, previous, next and last pages, as the
+/// request's own path with its query and another `page`.
+fn link_header(path: &str, query: &QueryParams, page: Pagination, total_pages: u64) -> String {
+    let url = |target: u64| {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in query.pairs().iter().filter(|(n, _)| n != "page") {
+            out.append_pair(name, value);
+        }
+        out.append_pair("page", &target.to_string());
+        format!("<{path}?{}>", out.finish())
+    };
+    let current = u64::from(page.page);
+    let last = total_pages.max(1);
+    let mut links = vec![format!("{}; rel=\"first\"", url(1))];
+    if current > 1 {
+        links.push(format!("{}; rel=\"prev\"", url((current - 1).min(last))));
+    }
+    if current < total_pages {
+        links.push(format!("{}; rel=\"next\"", url(current + 1)));
+    }
+    links.push(format!("{}; rel=\"last\"", url(last)));
+    links.join(", ")
+}
+
+/// The answer for a path no route serves.
+pub async fn not_found(uri: Uri) -> Response {
+    ApiError::RouteNotFound {
+        path: uri.path().to_owned(),
+    }
+    .into_response()
+}

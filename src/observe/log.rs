@@ -1,0 +1,150 @@
+//! JSON log lines through `tracing`: [`init_logging`] installs a subscriber
+//! whose every event is one line `{"ts":…,"level":…,<fields>}` on stdout, the
+//! shape the platform's log drain (or `jq`) reads. [`access_log`] writes the
+//! one line per request. Nothing here records a header other than the
+//! request id, nor any body: an `Authorization` header, a password or a token
+//! never reaches the log.
+
+use std::fmt;
+use std::time::{Instant, SystemTime};
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use http_body::Body as _;
+use serde_json::Value;
+use tracing::field::{Empty, Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::http::Route;
+
+/// The most of a request's path, and of its query, that one log line keeps,
+/// in characters: a 60 KB query is logged as its first 1,024 characters.
+pub const MAX_LOGGED_CHARS: usize = 1024;
+
+/// Installs the JSON line subscriber (INFO and above) for the process. A
+/// second call, or a process that already has a subscriber, keeps the first.
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(Level::INFO)
+        .with_writer(std::io::stdout)
+        .event_format(JsonLine)
+        .try_init();
+}
+
+/// One JSON object per event: `ts` (RFC 3339, microseconds), `level`
+/// (lower case), then the event's fields in the order given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonLine;
+
+impl<S, N> FormatEvent<S, N> for JsonLine
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+        let ts = humantime::format_rfc3339_micros(SystemTime::now()).to_string();
+        let level = event.metadata().level().as_str().to_ascii_lowercase();
+        write!(
+            writer,
+            "{{\"ts\":{},\"level\":{}",
+            Value::from(ts),
+            Value::from(level)
+        )?;
+        for (name, value) in fields.0 {
+            write!(writer, ",{}:{value}", Value::from(name))?;
+        }
+        writeln!(writer, "}}")
+    }
+}
+
+/// An event's fields as JSON values, in order.
+#[derive(Default)]
+struct Fields(Vec<(&'static str, Value)>);
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name(), Value::from(value)));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.push((field.name(), Value::from(value)));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.push((field.name(), Value::from(value)));
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        let value =
+            u64::try_from(value).map_or_else(|_| Value::from(value.to_string()), Value::from);
+        self.0.push((field.name(), value));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.push((field.name(), Value::from(value)));
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.push((field.name(), Value::from(value)));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0
+            .push((field.name(), Value::from(format!("{value:?}"))));
+    }
+}
+
+/// The access log: one line per request, after the answer is made, with the
+/// request id, method, path, query, route template, status, time and size.
+pub async fn access_log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = capped(request.uri().path());
+    let query = capped(request.uri().query().unwrap_or(""));
+    let request_id = request
+        .headers()
+        .get(crate::http::app::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let response = next.run(request).await;
+    let route = response.extensions().get::<Route>().map(|r| r.path());
+    let route: &dyn tracing::Value = match &route {
+        Some(route) => route,
+        None => &Empty,
+    };
+    let status = response.status().as_u16();
+    let bytes = response.body().size_hint().exact().unwrap_or(0);
+    let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    macro_rules! line {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                event = "request",
+                request_id = request_id.as_str(),
+                method = method.as_str(),
+                path = path.as_str(),
+                query = query.as_str(),
+                route,
+                status,
+                duration_us,
+                bytes
+            )
+        };
+    }
+    if status >= 500 {
+        line!(Level::ERROR);
+    } else {
+        line!(Level::INFO);
+    }
+    response
+}
+
+fn capped(text: &str) -> String {
+    crate::http::error::truncate(text, MAX_LOGGED_CHARS)
+}
