@@ -13,10 +13,12 @@
 //! - [`http`]: the route table, typed query parameters, problem+json errors, dispatch.
 //! - [`handlers`]: one function per endpoint over the store.
 //! - [`adapters`]: the Vercel function entry point and the local server.
+//! - [`hex`]: lowercase hex text of digests (content hash, ETags).
 
 pub mod adapters;
 pub mod domain;
 pub mod handlers;
+pub mod hex;
 pub mod http;
 pub mod scrape;
 pub mod store;

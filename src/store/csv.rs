@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::domain::{Book, BookId, Price, Rating};
+use crate::hex::hex;
 
 /// The CSV columns, in the order of the data contract (DESIGN.md §3).
 pub const HEADER: [&str; 15] = [
@@ -157,14 +158,7 @@ fn push_field(out: &mut String, field: &str) {
 /// SHA-256 (lowercase hex) of [`canonical_csv`]: the `content_hash` kept in
 /// the database's meta table. Independent of the input order.
 pub fn content_hash(books: &[Book]) -> String {
-    hex_sha256(&canonical_csv(books))
-}
-
-pub(crate) fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(canonical_csv(books)))
 }
 
 /// Writes [`canonical_csv`] of `books` to `path` (created or truncated) and
