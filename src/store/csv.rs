@@ -14,24 +14,8 @@ use thiserror::Error;
 use crate::domain::{Book, BookId, Price, Rating};
 use crate::hex::hex;
 
-/// The CSV columns, in the order of the data contract (DESIGN.md §3).
-pub const HEADER: [&str; 15] = [
-    "id",
-    "upc",
-    "title",
-    "category",
-    "price",
-    "price_excl_tax",
-    "tax",
-    "rating",
-    "availability",
-    "stock",
-    "review_count",
-    "product_type",
-    "description",
-    "image_url",
-    "product_url",
-];
+/// The CSV header: [`Book::COLUMNS`], in that order.
+pub const HEADER: [&str; 15] = Book::COLUMNS;
 
 /// Why a CSV file could not be read or written.
 #[derive(Debug, Error)]
