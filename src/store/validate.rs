@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use super::ScrapeMeta;
 use super::build::categories_of;
-use super::csv::{CsvRows, HEADER, UnparsedRow, content_hash, parse_price, read_rows};
+use super::csv::{CsvRows, UnparsedRow, content_hash, parse_price, read_rows};
 use super::publish::{CSV_FILE_NAME, DB_FILE_NAME};
 use super::schema::{SCHEMA_VERSION, meta_key};
 use super::sqlite::{StoreError, open_read_only};
@@ -224,28 +224,20 @@ impl<'a> From<&'a Book> for Fields<'a> {
 }
 
 impl<'a> From<&'a UnparsedRow> for Fields<'a> {
-    /// Columns by their [`HEADER`] position; the reader keeps only rows with
-    /// every column, and a missing one reads as empty anyway.
     fn from(row: &'a UnparsedRow) -> Self {
-        let field = |column: &str| -> &'a str {
-            HEADER
-                .iter()
-                .position(|c| *c == column)
-                .and_then(|i| row.fields.get(i))
-                .map_or("", String::as_str)
-        };
+        let raw = &row.raw;
         Fields {
-            id: field("id").parse().ok(),
-            upc: field("upc"),
-            title: field("title"),
-            category: field("category"),
-            price: parse_price(field("price")).ok(),
-            price_excl_tax: parse_price(field("price_excl_tax")).ok(),
-            tax: parse_price(field("tax")).ok(),
-            availability: field("availability"),
-            product_type: field("product_type"),
-            image_url: field("image_url"),
-            product_url: field("product_url"),
+            id: raw.id.parse().ok(),
+            upc: &raw.upc,
+            title: &raw.title,
+            category: &raw.category,
+            price: parse_price(&raw.price).ok(),
+            price_excl_tax: parse_price(&raw.price_excl_tax).ok(),
+            tax: parse_price(&raw.tax).ok(),
+            availability: &raw.availability,
+            product_type: &raw.product_type,
+            image_url: &raw.image_url,
+            product_url: &raw.product_url,
         }
     }
 }
