@@ -111,35 +111,28 @@ impl TryFrom<RawBookRow> for Book {
         let rating = field(&mut errors, "rating", raw.rating.parse::<Rating>());
         let stock = field(&mut errors, "stock", parse_count(&raw.stock));
         let review_count = field(&mut errors, "review_count", parse_count(&raw.review_count));
-        let (
-            Some(id),
-            Some(price),
-            Some(price_excl_tax),
-            Some(tax),
-            Some(rating),
-            Some(stock),
-            Some(review_count),
-        ) = (id, price, price_excl_tax, tax, rating, stock, review_count)
-        else {
-            return Err(errors);
+        // Every `None` above recorded its error, so `errors` is never empty
+        // when this gives `None`.
+        let book = || {
+            Some(Book {
+                id: id?,
+                upc: raw.upc,
+                title: raw.title,
+                category: raw.category,
+                price: price?,
+                price_excl_tax: price_excl_tax?,
+                tax: tax?,
+                rating: rating?,
+                availability: raw.availability,
+                stock: stock?,
+                review_count: review_count?,
+                product_type: raw.product_type,
+                description: raw.description,
+                image_url: raw.image_url,
+                product_url: raw.product_url,
+            })
         };
-        Ok(Book {
-            id,
-            upc: raw.upc,
-            title: raw.title,
-            category: raw.category,
-            price,
-            price_excl_tax,
-            tax,
-            rating,
-            availability: raw.availability,
-            stock,
-            review_count,
-            product_type: raw.product_type,
-            description: raw.description,
-            image_url: raw.image_url,
-            product_url: raw.product_url,
-        })
+        book().ok_or(errors)
     }
 }
 
