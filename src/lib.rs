@@ -13,9 +13,9 @@
 //! - [`http`]: the route table, the axum app (extractors, problem+json errors,
 //!   cache policy, middleware) and the OpenAPI document.
 //! - [`observe`]: the JSON log lines (tracing).
-//! - [`hex`]: the one hex encoder.
 //! - [`handlers`]: one function per endpoint over the store.
 //! - [`adapters`]: the Vercel function entry point and the local server.
+//! - [`hex`]: lowercase hex text of digests (content hash, ETags).
 
 pub mod adapters;
 pub mod domain;

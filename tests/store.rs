@@ -316,7 +316,7 @@ fn validate_books_lists_every_problem() {
     books[3].upc = books[4].upc.clone();
     books.push(books[5].clone());
     let report = validate_books(&books, &meta(Some(1000)));
-    let text = report.problems.join("\n");
+    let text = report.lines().join("\n");
     for expected in [
         "book 10: title: required field is empty",
         "book 2: price: must be greater than 0",
@@ -361,7 +361,7 @@ fn validate_dir_accepts_a_published_pair_and_catches_tampering() {
     conn.execute("UPDATE books SET stock = stock + 1 WHERE id = 3", [])
         .unwrap();
     drop(conn);
-    let problems = validate_dir(dir.path()).problems.join("\n");
+    let problems = validate_dir(dir.path()).lines().join("\n");
     assert!(
         problems.contains("does not match meta content_hash"),
         "{problems}"
@@ -399,7 +399,11 @@ fn validate_dir_reports_missing_files() {
     let report = validate_dir(dir.path());
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
     let csv = dir.path().join("books.csv").display().to_string();
-    assert!(report.problems[0].starts_with(&format!("cannot read {csv}: ")));
+    assert!(
+        report.problems[0]
+            .to_string()
+            .starts_with(&format!("cannot read {csv}: "))
+    );
     let db = dir.path().join("books.db").display().to_string();
     assert_eq!(report.problems[1], format!("database {db} not found"));
 }

@@ -110,6 +110,28 @@ pub struct Book {
 }
 
 impl Book {
+    /// The names of a book's columns, in the order of the data contract
+    /// (DESIGN.md §3): the CSV header. The one list; every other list of the
+    /// columns (the CSV row type, SQL column lists) is derived from it or
+    /// pinned to it by a test.
+    pub const COLUMNS: [&'static str; 15] = [
+        "id",
+        "upc",
+        "title",
+        "category",
+        "price",
+        "price_excl_tax",
+        "tax",
+        "rating",
+        "availability",
+        "stock",
+        "review_count",
+        "product_type",
+        "description",
+        "image_url",
+        "product_url",
+    ];
+
     pub fn in_stock(&self) -> bool {
         self.stock > 0
     }

@@ -15,6 +15,12 @@ use super::csv::content_hash;
 use super::schema::{self, SCHEMA_VERSION, meta_key};
 use crate::domain::{Book, category_slug};
 
+/// The columns a book row is inserted with, in the order `write_db` binds
+/// them: [`Book::COLUMNS`] plus the two derived for queries (a test pins it).
+const BOOK_INSERT_COLUMNS: &str = "id, upc, title, title_folded, category_id, category, \
+     price_pence, price_excl_tax_pence, tax_pence, rating, availability, stock, review_count, \
+     product_type, description, image_url, product_url";
+
 /// Why a database could not be built.
 #[derive(Debug, Error)]
 pub enum BuildError {
@@ -121,12 +127,10 @@ pub(crate) fn write_db(
     }
     {
         let mut insert = tx
-            .prepare(
-                "INSERT INTO books (id, upc, title, title_folded, category_id, category,
-                     price_pence, price_excl_tax_pence, tax_pence, rating, availability,
-                     stock, review_count, product_type, description, image_url, product_url)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            )
+            .prepare(&format!(
+                "INSERT INTO books ({BOOK_INSERT_COLUMNS}) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            ))
             .map_err(at("prepare books"))?;
         for book in &sorted {
             let pence = |price: crate::domain::Price, column: &str| {
@@ -277,5 +281,19 @@ impl Drop for TempPath {
             journal.push("-journal");
             let _ = fs::remove_file(journal);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema::contract_columns;
+
+    #[test]
+    fn inserted_columns_follow_the_contract() {
+        assert_eq!(
+            contract_columns(BOOK_INSERT_COLUMNS, &["title_folded", "category_id"]),
+            Book::COLUMNS
+        );
     }
 }

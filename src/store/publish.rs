@@ -78,7 +78,7 @@ pub fn publish(
     let report = validate_books(books, meta);
     if !report.is_ok() {
         return Err(PublishError::Invalid {
-            problems: report.problems,
+            problems: report.lines(),
         });
     }
     fs::create_dir_all(dir).map_err(|source| PublishError::CreateDir {
@@ -95,7 +95,7 @@ pub fn publish(
     let written = validate_pair(csv_temp.path(), db_temp.path(), CSV_FILE_NAME, DB_FILE_NAME);
     if !written.is_ok() {
         return Err(PublishError::Invalid {
-            problems: written.problems,
+            problems: written.lines(),
         });
     }
 

@@ -8,7 +8,8 @@ use rusqlite::{Connection, Row, params_from_iter, types::Value};
 use super::sqlite::{Store, StoreError};
 use crate::domain::{Book, BookId, Price, Rating};
 
-/// The columns of `books`, in the order [`book_from_row`] reads them.
+/// The columns of `books`, in the order [`book_from_row`] reads them: the
+/// order of [`Book::COLUMNS`] (a test pins it).
 const BOOK_COLUMNS: &str = "books.id, upc, title, category, price_pence, price_excl_tax_pence, \
      tax_pence, rating, availability, stock, review_count, product_type, description, \
      image_url, product_url";
@@ -397,4 +398,15 @@ fn book_from_row(row: &Row<'_>) -> rusqlite::Result<Book> {
         image_url: row.get(13)?,
         product_url: row.get(14)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::schema::contract_columns;
+
+    #[test]
+    fn book_columns_follow_the_contract() {
+        assert_eq!(contract_columns(BOOK_COLUMNS, &[]), Book::COLUMNS);
+    }
 }

@@ -68,3 +68,46 @@ pub mod meta_key {
     /// SHA-256 (hex) of the canonical CSV serialisation of the books.
     pub const CONTENT_HASH: &str = "content_hash";
 }
+
+/// The data-contract columns ([`Book::COLUMNS`](crate::domain::Book::COLUMNS))
+/// a comma-separated SQL column list names, in order: table prefixes dropped,
+/// `price_pence` read as `price`, and the columns in `derived` (kept only for
+/// queries, like `title_folded`) skipped. SQL text cannot be built from the
+/// list without losing its readability, so tests pin it to the list with this.
+#[cfg(test)]
+pub(crate) fn contract_columns(sql_columns: &str, derived: &[&str]) -> Vec<String> {
+    sql_columns
+        .split(',')
+        .map(|column| {
+            let column = column.trim();
+            let column = column.rsplit('.').next().unwrap_or(column);
+            column.strip_suffix("_pence").unwrap_or(column).to_owned()
+        })
+        .filter(|column| !derived.contains(&column.as_str()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Book;
+
+    #[test]
+    fn the_books_table_stores_every_contract_column_in_order() {
+        let table = CREATE
+            .split("CREATE TABLE books (")
+            .nth(1)
+            .and_then(|rest| rest.split(");").next())
+            .expect("a books table");
+        let columns: Vec<&str> = table
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("--"))
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        assert_eq!(
+            contract_columns(&columns.join(","), &["title_folded", "category_id"]),
+            Book::COLUMNS
+        );
+    }
+}
