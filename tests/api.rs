@@ -622,3 +622,125 @@ async fn bad_inputs_get_a_problem_never_a_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn if_none_match_star_matches_only_what_exists() {
+    let app = TestApp::new();
+    let star = [("if-none-match", "*")];
+    let missing = app.request(Method::GET, "/api/v1/books/9999", &star).await;
+    missing.problem(404);
+    let present = app.request(Method::GET, "/api/v1/books/1", &star).await;
+    assert_eq!(present.status, 304);
+    assert!(present.header("etag").is_some());
+    let bad = app
+        .request(Method::GET, "/api/v1/books?page=0", &star)
+        .await;
+    bad.problem(400);
+}
+
+#[tokio::test]
+async fn the_id_in_the_path_wins_and_a_disagreeing_query_is_refused() {
+    let app = TestApp::new();
+    let agreeing = app.api("/books/5?id=5").await;
+    assert_eq!(agreeing["id"], 5);
+    let disagreeing = app.get("/api/v1/books/1?id=5").await;
+    let problem = disagreeing.problem(400);
+    assert_eq!(problem["parameter"], "id");
+    let bad_query = app.get("/api/v1/books/1?id=abc").await;
+    assert_eq!(bad_query.problem(400)["parameter"], "id");
+}
+
+#[tokio::test]
+async fn echoed_input_is_truncated() {
+    let app = TestApp::new();
+    let long = "x".repeat(60 * 1024);
+    for (url, status) in [
+        (format!("/api/v1/books?sort={long}"), 400),
+        (format!("/api/v1/books?{long}=1"), 400),
+        (format!("/api/v1/books/{long}"), 400),
+        (format!("/api/v1/books/1?id={long}"), 400),
+        (format!("/api/v1/{long}"), 404),
+    ] {
+        let reply = app.get(&url).await;
+        let problem = reply.problem(status);
+        assert!(
+            reply.text.len() < 1024,
+            "{} bytes echoed for a {} byte URL: {}",
+            reply.text.len(),
+            url.len(),
+            &reply.text[..200.min(reply.text.len())]
+        );
+        if let Some(parameter) = problem["parameter"].as_str() {
+            assert!(parameter.chars().count() <= 65, "{parameter}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_of_every_kind_get_a_problem() {
+    let app = TestApp::new();
+    let big_body = "x".repeat(128 * 1024);
+    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<String>, u16)> = vec![
+        (
+            Method::POST,
+            "/api/v1/books",
+            vec![("content-type", "application/json")],
+            Some("{}".into()),
+            405,
+        ),
+        (Method::PUT, "/api/v1/books/1", vec![], None, 405),
+        (Method::PATCH, "/api/v1/health", vec![], None, 405),
+        (Method::DELETE, "/api/v1/openapi.json", vec![], None, 405),
+        (Method::POST, "/docs", vec![], None, 405),
+        (Method::OPTIONS, "/api/v1/nowhere", vec![], None, 404),
+        (Method::GET, "/nowhere", vec![], None, 404),
+        (Method::GET, "/api/v1/books", vec![], Some(big_body), 413),
+        (Method::GET, "/api/v1/books/%FF", vec![], None, 400),
+        (Method::GET, "/api/v1/books?page=%FF", vec![], None, 400),
+        (Method::GET, "/api/v1/books?sort=%00", vec![], None, 400),
+    ];
+    for (method, path, headers, body, status) in cases {
+        let mut request = reqwest::Client::new().request(method.clone(), app.url(path));
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("sent");
+        let reply = app::Reply::read(response).await;
+        assert_eq!(reply.status, status, "{method} {path}: {}", reply.text);
+        reply.problem(status);
+        assert_eq!(
+            reply.header("access-control-allow-origin"),
+            Some("*"),
+            "{method} {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_trailing_slash_is_the_same_resource() {
+    let app = TestApp::new();
+    let with = app.api("/books/top-rated/?per_page=1").await;
+    let without = app.api("/books/top-rated?per_page=1").await;
+    assert_eq!(with, without);
+    assert_eq!(app.get("/docs/").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_client_request_id_is_kept_when_plain_and_replaced_otherwise() {
+    let app = TestApp::new();
+    let plain = app
+        .request(
+            Method::GET,
+            "/api/v1/health",
+            &[("x-request-id", "trace-42")],
+        )
+        .await;
+    assert_eq!(plain.header("x-request-id"), Some("trace-42"));
+    let odd = app
+        .request(Method::GET, "/api/v1/health", &[("x-request-id", "a b\"c")])
+        .await;
+    assert!(odd.header("x-request-id").is_some_and(|id| id.len() == 16));
+}

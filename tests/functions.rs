@@ -148,10 +148,11 @@ async fn every_function_binary_answers_its_route_with_real_data() {
 }
 
 #[tokio::test]
-async fn the_id_function_reads_the_id_from_the_query_first() {
+async fn the_id_function_takes_the_path_id_and_the_rewrites_query() {
     let workdir = deployed_layout();
     let function = Function::start(Route::BookById, workdir.path());
-    // Vercel's rewrite: the id arrives as ?id= whatever the path says.
+    // Vercel's rewrite: the id arrives as ?id=, with the public path or the
+    // function's own file path.
     let (status, _, body) = function.get("/api/v1/books/[id]?id=1").await;
     assert_eq!(status, 200, "{body}");
     let book: Value = serde_json::from_str(&body).unwrap();
@@ -162,6 +163,18 @@ async fn the_id_function_reads_the_id_from_the_query_first() {
     assert_eq!(status, 400, "{body}");
     let (status, _, _) = function.get("/api/v1/books/99999?id=99999").await;
     assert_eq!(status, 404);
+    // The path wins; a query that disagrees with it is refused.
+    let (status, _, body) = function.get("/api/v1/books/1?id=5").await;
+    assert_eq!(status, 400, "{body}");
+    let problem: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["parameter"], "id");
+    // Only its own route: another endpoint's path is a 404 problem here.
+    let (status, headers, _) = function.get("/api/v1/categories").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        headers.get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
 }
 
 #[tokio::test]

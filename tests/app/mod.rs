@@ -57,6 +57,15 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// Reads `response` whole.
+    pub async fn read(response: reqwest::Response) -> Reply {
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.expect("body read"),
+        }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.text))
@@ -107,18 +116,16 @@ impl TestApp {
         path_and_query: &str,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path_and_query}", self.base));
+        let mut request = self.client.request(method, self.url(path_and_query));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request.send().await.expect("request sent");
-        Reply {
-            status: response.status().as_u16(),
-            headers: response.headers().clone(),
-            text: response.text().await.expect("body read"),
-        }
+        Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    /// The absolute URL of `path_and_query`.
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.base)
     }
 
     pub async fn get(&self, path_and_query: &str) -> Reply {
