@@ -680,32 +680,26 @@ async fn echoed_input_is_truncated() {
 async fn malformed_requests_of_every_kind_get_a_problem() {
     let app = TestApp::new();
     let big_body = "x".repeat(128 * 1024);
-    let cases: Vec<(Method, &str, Vec<(&str, &str)>, Option<String>, u16)> = vec![
-        (
-            Method::POST,
-            "/api/v1/books",
-            vec![("content-type", "application/json")],
-            Some("{}".into()),
-            405,
-        ),
-        (Method::PUT, "/api/v1/books/1", vec![], None, 405),
-        (Method::PATCH, "/api/v1/health", vec![], None, 405),
-        (Method::DELETE, "/api/v1/openapi.json", vec![], None, 405),
-        (Method::POST, "/docs", vec![], None, 405),
-        (Method::OPTIONS, "/api/v1/nowhere", vec![], None, 404),
-        (Method::GET, "/nowhere", vec![], None, 404),
-        (Method::GET, "/api/v1/books", vec![], Some(big_body), 413),
-        (Method::GET, "/api/v1/books/%FF", vec![], None, 400),
-        (Method::GET, "/api/v1/books?page=%FF", vec![], None, 400),
-        (Method::GET, "/api/v1/books?sort=%00", vec![], None, 400),
+    // (method, path, JSON body, status)
+    let cases: Vec<(Method, &str, Option<String>, u16)> = vec![
+        (Method::POST, "/api/v1/books", Some("{}".into()), 405),
+        (Method::PUT, "/api/v1/books/1", None, 405),
+        (Method::PATCH, "/api/v1/health", None, 405),
+        (Method::DELETE, "/api/v1/openapi.json", None, 405),
+        (Method::POST, "/docs", None, 405),
+        (Method::OPTIONS, "/api/v1/nowhere", None, 404),
+        (Method::GET, "/nowhere", None, 404),
+        (Method::GET, "/api/v1/books", Some(big_body), 413),
+        (Method::GET, "/api/v1/books/%FF", None, 400),
+        (Method::GET, "/api/v1/books?page=%FF", None, 400),
+        (Method::GET, "/api/v1/books?sort=%00", None, 400),
     ];
-    for (method, path, headers, body, status) in cases {
+    for (method, path, body, status) in cases {
         let mut request = reqwest::Client::new().request(method.clone(), app.url(path));
-        for (name, value) in &headers {
-            request = request.header(*name, *value);
-        }
         if let Some(body) = body {
-            request = request.body(body);
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
         }
         let response = request.send().await.expect("sent");
         let reply = app::Reply::read(response).await;
