@@ -5,6 +5,8 @@
 #  2. the cold start of one Vercel function binary: process start to its
 #     first 200 response, over repeated runs.
 # Usage: scripts/bench-api.sh [seconds per endpoint, default 10]
+# Environment: CARGO_TARGET_DIR (and CARGO_PROFILE_RELEASE_*) choose the build
+# measured, as scripts/bench-profiles.sh does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +20,7 @@ if ! command -v wrk >/dev/null; then
 fi
 
 cargo build --release --quiet --bins
-bin="$PWD/target/release"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
