@@ -559,6 +559,11 @@ mod tests {
                 &item.options,
             ];
             assert!(others.iter().all(|op| op.is_none()), "{}", route.path());
+            if route.methods() == Methods::Write {
+                let body = item.post.as_ref().and_then(|op| op.request_body.as_ref());
+                let json = body.is_some_and(|b| b.content.contains_key("application/json"));
+                assert!(json, "{}: a write takes a JSON body", route.path());
+            }
         }
     }
 
