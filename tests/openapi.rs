@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use app::TestApp;
 use books::http::endpoints::allowed_params;
 use books::http::openapi::{self, LOCAL_SERVER, OPENAPI_VERSION, statuses};
+use books::http::route::{Access, Methods};
 use books::http::{AppState, Route, site};
 use http_body_util::BodyExt as _;
 use reqwest::Method;
@@ -45,8 +46,12 @@ fn resolve<'a>(doc: &'a Value, mut value: &'a Value) -> &'a Value {
 }
 
 fn operation(route: Route) -> &'static Value {
-    let op = &doc()["paths"][route.path()]["get"];
-    assert!(op.is_object(), "no GET operation for {}", route.path());
+    let method = match route.methods() {
+        Methods::Read => "get",
+        Methods::Write => "post",
+    };
+    let op = &doc()["paths"][route.path()][method];
+    assert!(op.is_object(), "no {method} operation for {}", route.path());
     op
 }
 
@@ -161,11 +166,15 @@ fn the_document_parses_as_openapi_3_1_and_every_reference_resolves() {
     let operations: Vec<_> = spec.operations().collect();
     assert_eq!(operations.len(), Route::ALL.len());
     for (path, method, op) in operations {
-        assert_eq!(method, http::Method::GET, "{path}");
         let route = Route::ALL
             .into_iter()
             .find(|r| r.path() == path)
             .unwrap_or_else(|| panic!("{path} is not in the route table"));
+        let expected = match route.methods() {
+            Methods::Read => http::Method::GET,
+            Methods::Write => http::Method::POST,
+        };
+        assert_eq!(method, expected, "{path}");
         let params = op
             .parameters(&spec)
             .unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -262,6 +271,16 @@ fn operations_are_complete_and_consistent() {
             );
         }
 
+        // Only an authenticated route asks for the bearer token.
+        let bearer = json!([{"bearer": []}]);
+        let authenticated = route.access() == Access::Authenticated;
+        assert_eq!(
+            op.get("security") == Some(&bearer),
+            authenticated,
+            "{}",
+            route.path()
+        );
+
         // Path templates and path parameters agree.
         let in_path: BTreeSet<String> = route
             .path()
@@ -278,6 +297,11 @@ fn operations_are_complete_and_consistent() {
         assert_eq!(in_path, path_params, "{}", route.path());
     }
     assert_eq!(used_tags, declared_tags, "a declared tag is unused");
+    assert_eq!(
+        doc()["components"]["securitySchemes"]["bearer"],
+        json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "An access token: `Authorization: Bearer <token>`."}),
+    );
 
     let servers: Vec<&str> = doc()["servers"]
         .as_array()
@@ -316,6 +340,19 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
             );
             let schema = &p["schema"];
             assert!(schema["type"].is_string(), "{context}: no type");
+            let description = p["description"].as_str().unwrap_or_default();
+            if p["in"] == "query" {
+                assert!(
+                    description.contains("An empty value means absent"),
+                    "{context}: {description}"
+                );
+            }
+            if schema["type"] == "string" && schema.get("enum").is_none() && p["in"] == "query" {
+                assert!(
+                    description.contains("control characters are refused"),
+                    "{context}: {description}"
+                );
+            }
             if let Some(example) = p.get("example") {
                 schemas.assert_valid(schema, example, &format!("{context} example"));
             }
@@ -484,6 +521,30 @@ async fn every_operation_answers_its_documented_examples() {
     }
 }
 
+#[tokio::test]
+async fn the_body_schemas_refuse_undocumented_fields() {
+    let app = TestApp::new();
+    let mut schemas = Schemas::default();
+    // The OpenAPI route's body is described loosely: it is the document.
+    for route in Route::ALL.into_iter().filter(|r| *r != Route::OpenApi) {
+        let url = sample(route);
+        let body = app.get(&url).await.json();
+        let schema = &operation(route)["responses"]["200"]["content"]["application/json"]["schema"];
+        let mut pointers = vec![String::new()];
+        if body["items"].get(0).is_some() {
+            pointers.push("/items/0".into());
+        }
+        for pointer in pointers {
+            let mut extra = body.clone();
+            extra.pointer_mut(&pointer).expect("pointer")["undocumented"] = json!(1);
+            assert!(
+                !schemas.errors(schema, &extra).is_empty(),
+                "{url}: an undocumented field at {pointer:?} passes"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The real responses against the document.
 
@@ -514,12 +575,9 @@ fn check(seen: &Seen, schemas: &mut Schemas) {
             .headers
             .get(name.as_str())
             .and_then(|v| v.to_str().ok());
-        match value {
-            None => assert_ne!(header["required"], true, "{label}: no {name} header"),
-            Some(value) => {
-                schemas.assert_valid(&header["schema"], &json!(value), &format!("{label} {name}"))
-            }
-        }
+        // Every documented header is always sent.
+        let value = value.unwrap_or_else(|| panic!("{label}: no {name} header"));
+        schemas.assert_valid(&header["schema"], &json!(value), &format!("{label} {name}"));
     }
 
     let content = response.get("content").and_then(Value::as_object);

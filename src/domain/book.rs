@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{DomainError, Price};
 
@@ -86,26 +87,40 @@ impl FromStr for Rating {
 }
 
 /// One book, every column of `data/books.csv`. Field names are the CSV's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Book {
+    /// The site's own id, from the product URL.
+    #[schema(value_type = u32, format = Int64, minimum = 1, maximum = 4_294_967_295_u32, examples(1000))]
     pub id: BookId,
+    /// Universal Product Code.
+    #[schema(examples("a897fe39b1053632"))]
     pub upc: String,
+    #[schema(examples("A Light in the Attic"))]
     pub title: String,
+    #[schema(examples("Poetry"))]
     pub category: String,
     /// Price including tax.
     pub price: Price,
+    /// Price excluding tax.
     pub price_excl_tax: Price,
+    /// Tax.
     pub tax: Price,
+    /// Stars, 1 to 5.
+    #[schema(value_type = u8, minimum = 1, maximum = 5)]
     pub rating: Rating,
     /// The availability text before the parenthesis, e.g. `In stock`.
+    #[schema(examples("In stock"))]
     pub availability: String,
     /// Copies available, from `In stock (22 available)`; 0 when none is said.
     pub stock: u32,
     pub review_count: u32,
+    #[schema(examples("Books"))]
     pub product_type: String,
     /// May be empty: two books of the site have no description.
     pub description: String,
+    #[schema(format = "uri")]
     pub image_url: String,
+    #[schema(format = "uri")]
     pub product_url: String,
 }
 

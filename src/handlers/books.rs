@@ -1,6 +1,7 @@
 //! `/books`, `/books/{id}`, `/books/search`, `/books/top-rated`, `/books/price-range`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::ListPage;
 use crate::domain::{Book, BookId};
@@ -10,12 +11,16 @@ use crate::store::Store;
 use crate::store::query::BookQuery;
 
 /// A book as the API shows it: every CSV column, plus derived fields.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Book)]
 pub struct BookView {
     #[serde(flatten)]
+    #[schema(inline)]
     pub book: Book,
+    /// `stock > 0`.
     pub in_stock: bool,
     /// ISO 4217 code of every price.
+    #[schema(schema_with = crate::http::openapi::gbp)]
     pub currency: &'static str,
 }
 

@@ -1,13 +1,14 @@
 //! `/categories`: every category with its book count.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
 use crate::store::Store;
 use crate::store::query::CategorySummary;
 
 /// Not paginated: the catalogue has a few dozen categories.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CategoryList {
     pub items: Vec<CategorySummary>,
     pub total: usize,

@@ -3,46 +3,63 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{Decimal2, Price};
 use crate::http::error::ApiError;
 use crate::store::Store;
 
 /// Catalogue-wide figures. Prices in GBP.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OverviewView {
     pub total_books: u64,
     pub total_categories: u64,
+    /// Mean price.
     pub average_price: Decimal2,
+    /// Lowest price.
     pub min_price: Price,
+    /// Highest price.
     pub max_price: Price,
+    /// Median price.
     pub median_price: Decimal2,
     /// Books per star rating, keyed "1" to "5".
+    #[schema(schema_with = crate::http::openapi::rating_distribution)]
     pub rating_distribution: BTreeMap<String, u64>,
+    /// Mean stars, two decimals.
+    #[schema(value_type = f64, minimum = 0, maximum = 5)]
     pub average_rating: Decimal2,
     pub books_in_stock: u64,
     pub total_stock: u64,
+    #[schema(schema_with = crate::http::openapi::gbp)]
     pub currency: &'static str,
+    /// When the data was scraped (RFC 3339, UTC); null if the database does not say.
+    #[schema(required = true, format = DateTime, examples("2025-01-01T06:00:00Z"))]
     pub scraped_at: Option<String>,
 }
 
 /// Figures for one category. Prices in GBP.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CategoryStatsView {
     pub name: String,
     pub slug: String,
     pub book_count: u32,
+    /// Mean price.
     pub average_price: Decimal2,
+    /// Lowest price.
     pub min_price: Price,
+    /// Highest price.
     pub max_price: Price,
+    /// Mean stars, two decimals.
+    #[schema(value_type = f64, minimum = 0, maximum = 5)]
     pub average_rating: Decimal2,
     pub total_stock: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CategoryStatsList {
     pub items: Vec<CategoryStatsView>,
     pub total: usize,
+    #[schema(schema_with = crate::http::openapi::gbp)]
     pub currency: &'static str,
 }
 

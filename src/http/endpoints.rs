@@ -21,6 +21,8 @@ use super::params::{
 };
 use super::route::Route;
 use crate::handlers;
+use crate::handlers::ListPage;
+use crate::handlers::books::BookView;
 use crate::store::{Store, StoreError};
 
 const JSON: &str = "application/json";
@@ -81,6 +83,13 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
     }
 }
 
+/// Health of this instance
+///
+/// Runs a real query against the database. 503 with a problem body when the
+/// database cannot be opened or queried. Never cached by shared caches
+/// (`no-cache`).
+#[utoipa::path(get, path = Route::Health.path(), operation_id = "getHealth", tag = "meta",
+    responses((status = 200, description = "OK", body = handlers::health::Health)))]
 async fn health(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -99,6 +108,11 @@ async fn health(
     ))
 }
 
+/// This OpenAPI description
+///
+/// The OpenAPI 3.1 document describing every endpoint. Interactive docs: `/docs`.
+#[utoipa::path(get, path = Route::OpenApi.path(), operation_id = "getOpenApi", tag = "meta",
+    responses((status = 200, description = "OK", body = inline(super::openapi::OpenApiDocument))))]
 async fn openapi(headers: HeaderMap, _: Query<NoParams>) -> Response {
     static ETAG: OnceLock<String> = OnceLock::new();
     let body = super::openapi::document_json();
@@ -107,6 +121,13 @@ async fn openapi(headers: HeaderMap, _: Query<NoParams>) -> Response {
     conditional::respond(IfNoneMatch::from_headers(&headers), etag, cache, JSON, body)
 }
 
+/// One book by id
+///
+/// Every field of the data contract plus the derived `in_stock` and
+/// `currency`. 404 when no book has this id; 400 when the id is not a
+/// positive integer.
+#[utoipa::path(get, path = Route::BookById.path(), operation_id = "getBook", tag = "books",
+    params(BookIdQuery), responses((status = 200, description = "OK", body = BookView)))]
 async fn book_by_id(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -126,6 +147,13 @@ async fn book_by_id(
     )
 }
 
+/// List the catalogue
+///
+/// Every book, paginated, with optional filters (ANDed) and a sort. Ties in
+/// any sort are broken by id, ascending. `per_page=1000` fetches the whole
+/// catalogue at once.
+#[utoipa::path(get, path = Route::Books.path(), operation_id = "listBooks", tag = "books",
+    params(BooksParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn books(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -142,6 +170,15 @@ async fn books(
     )
 }
 
+/// Search books
+///
+/// By `title` (case-insensitive substring; `%` and `_` are literal
+/// characters), `category` (case-insensitive, by name or slug) and `q` (full
+/// text over title and description, every word required, the last one as a
+/// prefix, ranked by relevance). Criteria are ANDed; at least one is
+/// required (else 400). No match is a 200 with an empty list.
+#[utoipa::path(get, path = Route::BooksSearch.path(), operation_id = "searchBooks", tag = "books",
+    params(SearchParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn search(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -158,6 +195,11 @@ async fn search(
     )
 }
 
+/// Books with the highest rating first
+///
+/// Rating descending; books with the same rating in ascending id order.
+#[utoipa::path(get, path = Route::BooksTopRated.path(), operation_id = "listTopRatedBooks", tag = "books",
+    params(TopRatedParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn top_rated(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -174,6 +216,13 @@ async fn top_rated(
     )
 }
 
+/// Books in a price range
+///
+/// Prices in GBP, both bounds inclusive. Either bound may be omitted, not
+/// both. `min_price`/`max_price` are aliases of `min`/`max` (give one name
+/// per bound). Cheapest first unless `sort`/`order` say otherwise.
+#[utoipa::path(get, path = Route::BooksPriceRange.path(), operation_id = "listBooksByPriceRange", tag = "books",
+    params(PriceRangeParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn price_range(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -190,6 +239,11 @@ async fn price_range(
     )
 }
 
+/// Every category
+///
+/// Name, slug and number of books of every category, by name. Not paginated.
+#[utoipa::path(get, path = Route::Categories.path(), operation_id = "listCategories", tag = "categories",
+    responses((status = 200, description = "OK", body = handlers::categories::CategoryList)))]
 async fn categories(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -200,6 +254,12 @@ async fn categories(
     })
 }
 
+/// Figures over the whole catalogue
+///
+/// Totals, average/min/max/median price, the rating distribution keyed "1"
+/// to "5", the average rating, stock figures and when the data was scraped.
+#[utoipa::path(get, path = Route::StatsOverview.path(), operation_id = "getStatsOverview", tag = "stats",
+    responses((status = 200, description = "OK", body = handlers::stats::OverviewView)))]
 async fn stats_overview(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -210,6 +270,12 @@ async fn stats_overview(
     })
 }
 
+/// Figures per category
+///
+/// For every category, by name: book count, average/min/max price, average
+/// rating and total stock.
+#[utoipa::path(get, path = Route::StatsCategories.path(), operation_id = "getCategoryStats", tag = "stats",
+    responses((status = 200, description = "OK", body = handlers::stats::CategoryStatsList)))]
 async fn stats_categories(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -6,6 +6,7 @@
 use axum::response::{IntoResponse, Response};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::route::Methods;
 use crate::store::StoreError;
@@ -196,14 +197,22 @@ pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
 
 /// An RFC 9457 problem document. `type` is `about:blank`, so `title` is the
 /// status's reason phrase; `parameter` names the offending query parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
+    #[schema(schema_with = super::openapi::about_blank)]
     pub problem_type: &'static str,
+    /// The status's reason phrase.
+    #[schema(examples("Bad Request"))]
     pub title: &'static str,
+    #[schema(minimum = 400, maximum = 599)]
     pub status: u16,
+    /// What went wrong and what is allowed.
+    #[schema(examples("per_page must be an integer from 1 to 1000; got \"0\""))]
     pub detail: String,
+    /// The query parameter (or `id`) at fault.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, examples("per_page"))]
     pub parameter: Option<String>,
 }
 

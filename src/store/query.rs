@@ -139,9 +139,11 @@ pub struct BookPage {
 }
 
 /// A category and how many books it holds.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct CategorySummary {
+    #[schema(examples("Historical Fiction"))]
     pub name: String,
+    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", examples("historical-fiction"))]
     pub slug: String,
     pub book_count: u32,
 }
