@@ -8,8 +8,6 @@
 //! `BOOKS_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
 //! `CHROMIUM` and `CHROMEDRIVER` override the binaries' paths.
 
-mod app;
-
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -289,7 +287,7 @@ async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
         return;
     };
 
-    let origin = format!("http://{}", app::server_addr());
+    let origin = format!("http://{}", crate::app::server_addr());
     // The book the page must show, as the API serves it.
     let expected = json_of(reqwest::get(format!("{origin}/api/v1/books/1")).await)
         .await

@@ -82,6 +82,13 @@ fn cargo_has_one_bin_per_api_file_with_that_exact_path() {
         .collect();
     assert_eq!(functions, expected);
     assert_eq!(manifest["package"]["default-run"].as_str(), Some("books"));
+    for bin in bins {
+        assert_eq!(
+            bin.get("test").and_then(|t| t.as_bool()),
+            Some(false),
+            "{bin}"
+        );
+    }
 }
 
 #[test]

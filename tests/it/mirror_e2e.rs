@@ -3,14 +3,12 @@
 //! file server and scrape all of it. Skips, saying so, when the mirror is
 //! absent.
 
-mod common;
-
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 
+use crate::common::{respond, serve};
 use books::scrape::progress::Progress;
 use books::scrape::{CrawlConfig, crawl};
-use common::{respond, serve};
 use hyper::StatusCode;
 use url::Url;
 

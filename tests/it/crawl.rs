@@ -4,18 +4,16 @@
 //! that always fails (the real `books scrape` binary exits non-zero and
 //! leaves the output directory byte for byte as it was).
 
-mod common;
-
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::{Body, respond, serve};
 use books::scrape::client::ClientConfig;
 use books::scrape::progress::Progress;
 use books::scrape::{CrawlConfig, CrawlOutput, crawl};
-use common::{Body, respond, serve};
 use hyper::{Response, StatusCode};
 use url::Url;
 

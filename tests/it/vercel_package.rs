@@ -7,8 +7,6 @@
 //! its `.func` folder on `VERCEL_DEV_PORT`, answering with the repository's
 //! data) is exercised too. Needs `bash` and `python3`, as the script does.
 
-#![cfg(unix)]
-
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -24,16 +22,22 @@ const CSV: &str = "id,upc,title,category,price,price_excl_tax,tax,rating,availab
 /// A fake function: serves `body.json` from its working directory (so it
 /// only works when started from inside its `.func` folder), refuses to run
 /// with `VERCEL_IPC_PATH` set, and writes its pid to `pid` so a test can see
-/// that it was stopped.
+/// that it was stopped. Like the real `[id]` function, it refuses an `id`
+/// query that disagrees with the path's last segment.
 const FAKE_EXECUTABLE: &str = r#"#!/usr/bin/env python3
-import http.server, os, sys
+import http.server, os, sys, urllib.parse
 if os.environ.get("VERCEL_IPC_PATH"):
     sys.exit("VERCEL_IPC_PATH must not be set")
-body = open("body.json", "rb").read()
+ok = open("body.json", "rb").read()
+refused = b'{"type":"about:blank","title":"Bad Request","status":400,"detail":"ids differ","parameter":"id"}'
 open("pid", "w").write(str(os.getpid()))
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        self.send_response(200)
+        url = urllib.parse.urlsplit(self.path)
+        ids = urllib.parse.parse_qs(url.query).get("id", [])
+        agrees = all(i == url.path.rsplit("/", 1)[-1] for i in ids)
+        body = ok if agrees else refused
+        self.send_response(200 if agrees else 400)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

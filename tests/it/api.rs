@@ -2,9 +2,7 @@
 //! committed `data/books.db`: shapes, totals, pagination, filters, sorts,
 //! search, caching, CORS, and a table of bad inputs.
 
-mod app;
-
-use app::{TestApp, ids, items};
+use crate::app::{TestApp, bad_inputs, ids, items};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -483,141 +481,18 @@ async fn head_and_request_ids() {
 #[tokio::test]
 async fn bad_inputs_get_a_problem_never_a_500() {
     let app = TestApp::new();
-    let long_title = "a".repeat(10 * 1024);
-    let cases: Vec<(Method, String, u16, Option<&str>)> = vec![
-        (Method::GET, "/books/0".into(), 400, Some("id")),
-        (Method::GET, "/books/99999".into(), 404, None),
-        (Method::GET, "/books/abc".into(), 400, Some("id")),
-        (Method::GET, "/books/1.5".into(), 400, Some("id")),
-        (Method::GET, "/books/-1".into(), 400, Some("id")),
-        (
-            Method::GET,
-            "/books/12345678901234567890".into(),
-            400,
-            Some("id"),
-        ),
-        (
-            Method::GET,
-            "/books/%27%20OR%201=1%20--".into(),
-            400,
-            Some("id"),
-        ),
-        (Method::GET, "/books?page=0".into(), 400, Some("page")),
-        (Method::GET, "/books?page=abc".into(), 400, Some("page")),
-        (
-            Method::GET,
-            "/books?page=99999999999".into(),
-            400,
-            Some("page"),
-        ),
-        (
-            Method::GET,
-            "/books?per_page=0".into(),
-            400,
-            Some("per_page"),
-        ),
-        (
-            Method::GET,
-            "/books?per_page=100000".into(),
-            400,
-            Some("per_page"),
-        ),
-        (Method::GET, "/books?sort=name".into(), 400, Some("sort")),
-        (Method::GET, "/books?order=up".into(), 400, Some("order")),
-        (
-            Method::GET,
-            "/books?min_rating=6".into(),
-            400,
-            Some("min_rating"),
-        ),
-        (
-            Method::GET,
-            "/books?in_stock=maybe".into(),
-            400,
-            Some("in_stock"),
-        ),
-        (
-            Method::GET,
-            "/books?min_price=30&max_price=20".into(),
-            400,
-            Some("min_price"),
-        ),
-        (Method::GET, "/books?pgae=2".into(), 400, Some("pgae")),
-        (
-            Method::GET,
-            "/books?page=1&page=2".into(),
-            400,
-            Some("page"),
-        ),
-        (
-            Method::GET,
-            "/books/price-range?min=10&max=5".into(),
-            400,
-            Some("min"),
-        ),
-        (
-            Method::GET,
-            "/books/price-range?min=abc".into(),
-            400,
-            Some("min"),
-        ),
-        (
-            Method::GET,
-            "/books/price-range?min=NaN".into(),
-            400,
-            Some("min"),
-        ),
-        (
-            Method::GET,
-            "/books/price-range?min=-1".into(),
-            400,
-            Some("min"),
-        ),
-        (
-            Method::GET,
-            "/books/price-range?min=1.999".into(),
-            400,
-            Some("min"),
-        ),
-        (Method::GET, "/books/price-range".into(), 400, None),
-        (Method::GET, "/books/search".into(), 400, None),
-        (
-            Method::GET,
-            format!("/books/search?title={long_title}"),
-            400,
-            Some("title"),
-        ),
-        (
-            Method::GET,
-            "/books/search?title=%00".into(),
-            400,
-            Some("title"),
-        ),
-        (
-            Method::GET,
-            "/books/search?q=%22%22%20()".into(),
-            400,
-            Some("q"),
-        ),
-        (Method::GET, "/categories?page=2".into(), 400, Some("page")),
-        (Method::POST, "/books".into(), 405, None),
-        (Method::DELETE, "/books/1".into(), 405, None),
-        (Method::GET, "/nowhere".into(), 404, None),
-        (Method::GET, "/books/1/2".into(), 404, None),
-    ];
-    for (method, path, status, parameter) in cases {
-        let reply = app
-            .request(method.clone(), &format!("/api/v1{path}"), &[])
-            .await;
-        let shown: String = path.chars().take(60).collect();
-        assert_eq!(reply.status, status, "{method} {shown}: {}", reply.text);
-        let problem = reply.problem(status);
+    for bad in bad_inputs() {
+        let reply = app.request(bad.method.clone(), &bad.path, &[]).await;
+        let shown: String = bad.path.chars().take(60).collect();
+        let method = &bad.method;
+        assert_eq!(reply.status, bad.status, "{method} {shown}: {}", reply.text);
+        let problem = reply.problem(bad.status);
         assert_eq!(
             problem["parameter"].as_str(),
-            parameter,
+            bad.parameter,
             "{method} {shown}: {problem}"
         );
-        if status == 405 {
+        if bad.status == 405 {
             assert!(reply.header("allow").is_some_and(|a| a.contains("GET")));
         }
     }
@@ -702,7 +577,7 @@ async fn malformed_requests_of_every_kind_get_a_problem() {
                 .body(body);
         }
         let response = request.send().await.expect("sent");
-        let reply = app::Reply::read(response).await;
+        let reply = crate::app::Reply::read(response).await;
         assert_eq!(reply.status, status, "{method} {path}: {}", reply.text);
         reply.problem(status);
         assert_eq!(

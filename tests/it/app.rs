@@ -1,5 +1,6 @@
 //! `TestApp`: the local server on 127.0.0.1:0 over the committed
-//! `data/books.db`, started once per test binary, and helpers to call it.
+//! `data/books.db`, started once per test binary, and helpers to call it;
+//! [`bad_inputs`], the one table of requests the API must refuse.
 
 #![allow(dead_code)]
 
@@ -188,5 +189,90 @@ pub fn ids(list: &Value) -> Vec<u64> {
     items(list)
         .iter()
         .map(|b| b["id"].as_u64().expect("id"))
+        .collect()
+}
+
+/// A request the API must refuse: its status and the parameter the problem
+/// must name.
+#[derive(Debug, Clone)]
+pub struct BadInput {
+    pub method: reqwest::Method,
+    /// Path and query, from `/api/v1`.
+    pub path: String,
+    pub status: u16,
+    pub parameter: Option<&'static str>,
+}
+
+/// Every kind of bad input, once: malformed, out of range, unknown or
+/// repeated parameters, impossible ids, missing criteria, other methods,
+/// unknown paths. `tests/it/api.rs` checks each problem; `openapi.rs` holds
+/// each to its documented schema.
+pub fn bad_inputs() -> Vec<BadInput> {
+    use reqwest::Method;
+    let long_title = "a".repeat(10 * 1024);
+    let get =
+        |path: &str, status, parameter| (Method::GET, format!("/api/v1{path}"), status, parameter);
+    let mut rows = vec![
+        get("/health?verbose=1", 400, Some("verbose")),
+        get("/books/0", 400, Some("id")),
+        get("/books/99999", 404, None),
+        get("/books/abc", 400, Some("id")),
+        get("/books/1.5", 400, Some("id")),
+        get("/books/-1", 400, Some("id")),
+        get("/books/12345678901234567890", 400, Some("id")),
+        get("/books/4294967296", 400, Some("id")),
+        get("/books/%27%20OR%201=1%20--", 400, Some("id")),
+        get("/books/1?extra=1", 400, Some("extra")),
+        get("/books?page=0", 400, Some("page")),
+        get("/books?page=abc", 400, Some("page")),
+        get("/books?page=99999999999", 400, Some("page")),
+        get("/books?per_page=0", 400, Some("per_page")),
+        get("/books?per_page=100000", 400, Some("per_page")),
+        get("/books?sort=name", 400, Some("sort")),
+        get("/books?order=up", 400, Some("order")),
+        get("/books?min_rating=6", 400, Some("min_rating")),
+        get("/books?in_stock=maybe", 400, Some("in_stock")),
+        get("/books?min_price=30&max_price=20", 400, Some("min_price")),
+        get("/books?pgae=2", 400, Some("pgae")),
+        get("/books?page=1&page=2", 400, Some("page")),
+        get("/books/price-range?min=10&max=5", 400, Some("min")),
+        get("/books/price-range?min=abc", 400, Some("min")),
+        get("/books/price-range?min=NaN", 400, Some("min")),
+        get("/books/price-range?min=-1", 400, Some("min")),
+        get("/books/price-range?min=1.999", 400, Some("min")),
+        get(
+            "/books/price-range?min=1&min_price=2",
+            400,
+            Some("min_price"),
+        ),
+        get("/books/price-range", 400, None),
+        get("/books/search", 400, None),
+        get(
+            &format!("/books/search?title={long_title}"),
+            400,
+            Some("title"),
+        ),
+        get("/books/search?title=%00", 400, Some("title")),
+        get("/books/search?title=a%00b", 400, Some("title")),
+        get("/books/search?q=%22%22%20()", 400, Some("q")),
+        get("/books/search?q=---", 400, Some("q")),
+        get("/books/top-rated?per_page=0", 400, Some("per_page")),
+        get("/books/top-rated?sort=price", 400, Some("sort")),
+        get("/categories?page=2", 400, Some("page")),
+        get("/stats/overview?x=1", 400, Some("x")),
+        get("/stats/categories?sort=name", 400, Some("sort")),
+        get("/openapi.json?format=yaml", 400, Some("format")),
+        get("/nowhere", 404, None),
+        get("/books/1/2", 404, None),
+    ];
+    rows.push((Method::POST, "/api/v1/books".into(), 405, None));
+    rows.push((Method::DELETE, "/api/v1/books/1".into(), 405, None));
+    rows.into_iter()
+        .map(|(method, path, status, parameter)| BadInput {
+            method,
+            path,
+            status,
+            parameter,
+        })
         .collect()
 }

@@ -1,0 +1,22 @@
+//! Every integration test in one binary (one link instead of thirteen), a
+//! module per area. Shared helpers: [`app`] (the local server on loopback
+//! over the committed data, `TestApp`, the one table of bad inputs) and
+//! [`common`] (a scripted HTTP server for the crawl tests).
+
+mod app;
+mod common;
+
+mod api;
+mod crawl;
+mod diff;
+mod docs_browser;
+mod drift;
+mod functions;
+mod mirror_e2e;
+mod openapi;
+mod scrape_parse;
+mod server;
+mod store;
+mod validate_cli;
+#[cfg(unix)]
+mod vercel_package;
