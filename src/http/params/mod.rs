@@ -6,20 +6,24 @@
 //! Written by hand rather than with `serde_urlencoded` because each failure
 //! must name its parameter and say what is allowed (serde's errors name
 //! neither), and a repeated parameter must be refused rather than merged.
+//! `lists` turns the list endpoints' parameters into a store query;
+//! `docs` describes every parameter for OpenAPI from the same constants.
 
 use std::str::FromStr;
 
 use axum::extract::FromRequestParts;
 use http::request::Parts;
-use serde_json::{Value, json};
 use utoipa::IntoParams;
-use utoipa::openapi::Required;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::path::{Parameter, ParameterIn};
 
-use crate::domain::{BookId, Price, Rating, category_slug};
+use crate::domain::{BookId, Price};
 use crate::http::error::{ApiError, echo};
 use crate::store::query::{BookQuery, Order, SortKey};
+
+mod docs;
+mod lists;
+
+pub use lists::{BookListParams, fts_expression};
 
 /// Default and largest `per_page`. 1000 lets one request fetch the catalogue.
 pub const DEFAULT_PER_PAGE: u32 = 20;
@@ -277,27 +281,6 @@ impl FromQuery for BookIdQuery {
     }
 }
 
-/// Documented as the path parameter it repeats: the path is where a client
-/// gives the id.
-impl IntoParams for BookIdQuery {
-    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let id = integer(1, u32::MAX).build();
-        vec![
-            ParameterBuilder::new()
-                .name(Self::ALLOWED[0])
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(
-                    "The site's own numeric id of the book (from its product URL). \
-                     An `id` query that disagrees with the path is refused.",
-                ))
-                .schema(Some(id))
-                .example(Some(json!(1)))
-                .build(),
-        ]
-    }
-}
-
 /// A list endpoint's request: which books, which page.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
@@ -326,7 +309,7 @@ macro_rules! list_params {
             fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
                 Self::ALLOWED
                     .iter()
-                    .map(|name| query_parameter(name, Self::ALLOWED, $sort))
+                    .map(|name| docs::query_parameter(name, Self::ALLOWED, $sort))
                     .collect()
             }
         }
@@ -361,274 +344,6 @@ list_params!(
     BookListParams::price_range,
     sort: "price"
 );
-
-/// The OpenAPI description of the query parameter `name` of an endpoint
-/// that accepts `allowed` and sorts by `default_sort` unless told: its
-/// limits, defaults and choices are the parsers' own constants. A name
-/// this table does not know gets no description (a test refuses that).
-fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) -> Parameter {
-    // On /books/price-range, min_price/max_price are aliases of min/max.
-    let aliases = allowed.contains(&"min");
-    let price = |about: &str, example: Option<u32>| {
-        (
-            format!("{about} In GBP, at most two decimals (`12.5`, `12.50`)."),
-            ObjectBuilder::new()
-                .schema_type(Type::Number)
-                .minimum(Some(0)),
-            example.map(|e| json!(e)),
-        )
-    };
-    let words = |choices: &[&str]| choices.iter().map(|w| json!(w)).collect::<Vec<_>>();
-    let (about, schema, example): (String, ObjectBuilder, Option<Value>) = match name {
-        "page" => (
-            "The page to return, from 1. Past the last page the list is empty.".into(),
-            integer(1, u32::MAX).default(Some(json!(1))),
-            Some(json!(1)),
-        ),
-        "per_page" => (
-            format!("Items per page, 1 to {MAX_PER_PAGE}."),
-            integer(1, MAX_PER_PAGE).default(Some(json!(DEFAULT_PER_PAGE))),
-            Some(json!(DEFAULT_PER_PAGE)),
-        ),
-        "category" => text(
-            "A category, by name or slug, case-insensitively (`Poetry`, `historical-fiction`).",
-            "poetry",
-        ),
-        "title" => text(
-            "A case-insensitive substring of the title; `%` and `_` are literal.",
-            "attic",
-        ),
-        "q" => text(
-            "Full-text search over title and description: every word must match, the last one as a prefix.",
-            "light",
-        ),
-        "min_price" if aliases => price("Alias of `min`: give one or the other.", None),
-        "max_price" if aliases => price("Alias of `max`: give one or the other.", None),
-        "min_price" | "min" => price("Lowest price, inclusive.", Some(10)),
-        "max_price" => price("Highest price, inclusive; not below `min_price`.", Some(50)),
-        "max" => price("Highest price, inclusive; not below `min`.", Some(20)),
-        "min_rating" => (
-            "Only books rated at least this many stars.".into(),
-            integer(1, 5),
-            Some(json!(3)),
-        ),
-        "in_stock" => (
-            "`true` for books in stock only, `false` for books out of stock only (`1`/`0` also accepted).".into(),
-            ObjectBuilder::new().schema_type(Type::Boolean),
-            Some(json!(true)),
-        ),
-        "sort" => (
-            "The sort key (case-insensitive); ties are broken by id, ascending.".into(),
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(words(&SORT_KEYS.map(|(word, _)| word))))
-                .default(Some(json!(default_sort))),
-            Some(json!(if default_sort == "price" { "rating" } else { "price" })),
-        ),
-        "order" => (
-            "The sort direction (case-insensitive).".into(),
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .enum_values(Some(words(&ORDERS.map(|(word, _)| word))))
-                .default(Some(json!("asc"))),
-            Some(json!("desc")),
-        ),
-        _ => (String::new(), ObjectBuilder::new(), None),
-    };
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .description(Some(format!(
-            "{about} An empty value means absent (`?{name}=`)."
-        )))
-        .schema(Some(schema.build()))
-        .example(example)
-        .build()
-}
-
-fn integer(min: u32, max: u32) -> ObjectBuilder {
-    ObjectBuilder::new()
-        .schema_type(Type::Integer)
-        .minimum(Some(min))
-        .maximum(Some(max))
-}
-
-/// A free-text parameter, as [`QueryParams::text`] checks it.
-fn text(about: &str, example: &str) -> (String, ObjectBuilder, Option<Value>) {
-    (
-        format!("{about} At most {MAX_TEXT_CHARS} characters; control characters are refused."),
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .max_length(Some(MAX_TEXT_CHARS)),
-        Some(json!(example)),
-    )
-}
-
-/// Builds the [`BookQuery`] for each list endpoint from its parameters.
-pub struct BookListParams;
-
-impl BookListParams {
-    /// `/books`: filters, sort and order.
-    pub const BOOKS: &'static [&'static str] = &[
-        "page",
-        "per_page",
-        "category",
-        "min_price",
-        "max_price",
-        "min_rating",
-        "in_stock",
-        "sort",
-        "order",
-    ];
-    /// `/books/search`.
-    pub const SEARCH: &'static [&'static str] = &["page", "per_page", "title", "category", "q"];
-    /// `/books/top-rated`.
-    pub const TOP_RATED: &'static [&'static str] = &["page", "per_page", "category"];
-    /// `/books/price-range`: `min_price`/`max_price` are aliases of `min`/`max`.
-    pub const PRICE_RANGE: &'static [&'static str] = &[
-        "page",
-        "per_page",
-        "min",
-        "max",
-        "min_price",
-        "max_price",
-        "sort",
-        "order",
-    ];
-
-    pub fn books(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
-        let page = Pagination::from_query(query)?;
-        let mut q = paged(page);
-        q.category_slug = category(query)?;
-        q.min_price = query.price("min_price")?;
-        q.max_price = query.price("max_price")?;
-        check_range(q.min_price, q.max_price, "min_price", "max_price")?;
-        q.min_rating = query.parsed("min_rating", |v| {
-            v.parse::<Rating>().map_err(|_| {
-                format!(
-                    "min_rating must be an integer from 1 to 5; got {:?}",
-                    echo(v)
-                )
-            })
-        })?;
-        q.in_stock = query.choice(
-            "in_stock",
-            &[("true", true), ("false", false), ("1", true), ("0", false)],
-        )?;
-        q.sort = query.choice("sort", &SORT_KEYS)?.unwrap_or(SortKey::Id);
-        q.order = query.choice("order", &ORDERS)?.unwrap_or(Order::Asc);
-        Ok((q, page))
-    }
-
-    pub fn search(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
-        let page = Pagination::from_query(query)?;
-        let mut q = paged(page);
-        q.title_contains = query.text("title")?;
-        q.category_slug = category(query)?;
-        if let Some(text) = query.text("q")? {
-            let expression = fts_expression(&text).ok_or_else(|| {
-                ApiError::invalid("q", "q must contain at least one letter or digit")
-            })?;
-            q.full_text = Some(expression);
-            q.sort = SortKey::Relevance;
-        }
-        if q.title_contains.is_none() && q.category_slug.is_none() && q.full_text.is_none() {
-            return Err(ApiError::BadRequest {
-                detail: "give at least one of title, category or q".to_owned(),
-            });
-        }
-        Ok((q, page))
-    }
-
-    pub fn top_rated(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
-        let page = Pagination::from_query(query)?;
-        let mut q = paged(page);
-        q.category_slug = category(query)?;
-        q.sort = SortKey::Rating;
-        q.order = Order::Desc;
-        Ok((q, page))
-    }
-
-    pub fn price_range(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
-        let page = Pagination::from_query(query)?;
-        let mut q = paged(page);
-        let min = price_bound(query, "min", "min_price")?;
-        let max = price_bound(query, "max", "max_price")?;
-        if min.is_none() && max.is_none() {
-            return Err(ApiError::BadRequest {
-                detail: "give min, max or both (GBP, inclusive)".to_owned(),
-            });
-        }
-        if let (Some((low, low_name)), Some((high, high_name))) = (min, max) {
-            check_range(Some(low), Some(high), low_name, high_name)?;
-        }
-        let (min, max) = (min.map(|(p, _)| p), max.map(|(p, _)| p));
-        q.min_price = min;
-        q.max_price = max;
-        q.sort = query.choice("sort", &SORT_KEYS)?.unwrap_or(SortKey::Price);
-        q.order = query.choice("order", &ORDERS)?.unwrap_or(Order::Asc);
-        Ok((q, page))
-    }
-}
-
-/// A price bound given as `name` or its `alias` (not both), with the name used.
-fn price_bound(
-    query: &QueryParams,
-    name: &'static str,
-    alias: &'static str,
-) -> Result<Option<(Price, &'static str)>, ApiError> {
-    match (query.price(name)?, query.price(alias)?) {
-        (Some(_), Some(_)) => Err(ApiError::invalid(
-            alias,
-            format!("give {name} or its alias {alias}, not both"),
-        )),
-        (Some(price), None) => Ok(Some((price, name))),
-        (None, Some(price)) => Ok(Some((price, alias))),
-        (None, None) => Ok(None),
-    }
-}
-
-fn paged(page: Pagination) -> BookQuery {
-    let mut q = BookQuery::all(page.per_page);
-    q.offset = page.offset();
-    q
-}
-
-/// `category`, by name or slug, case-insensitively: both become the slug.
-fn category(query: &QueryParams) -> Result<Option<String>, ApiError> {
-    Ok(query.text("category")?.map(|name| category_slug(&name)))
-}
-
-fn check_range(
-    min: Option<Price>,
-    max: Option<Price>,
-    min_name: &str,
-    max_name: &str,
-) -> Result<(), ApiError> {
-    match (min, max) {
-        (Some(min), Some(max)) if min > max => Err(ApiError::invalid(
-            min_name,
-            format!("{min_name} ({min}) must not be greater than {max_name} ({max})"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// Turns free text into a safe FTS5 expression: every word quoted (so FTS5
-/// operators and punctuation are plain text), all required, the last one a
-/// prefix so a query typed so far already matches. `None` when no word is left.
-pub fn fts_expression(text: &str) -> Option<String> {
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(32)
-        .collect();
-    let (last, rest) = words.split_last()?;
-    let mut expression: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
-    expression.push(format!("\"{last}\"*"));
-    Some(expression.join(" "))
-}
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,136 @@
+//! The OpenAPI description of every query parameter, from the parsers' own
+//! limits, defaults and choices, so the document cannot drift from them.
+
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+use super::{
+    BookIdQuery, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_TEXT_CHARS, ORDERS, SORT_KEYS,
+};
+
+/// Documented as the path parameter it repeats: the path is where a client
+/// gives the id.
+impl IntoParams for BookIdQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let id = integer(1, u32::MAX).build();
+        vec![
+            ParameterBuilder::new()
+                .name(Self::ALLOWED[0])
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(
+                    "The site's own numeric id of the book (from its product URL). \
+                     An `id` query that disagrees with the path is refused.",
+                ))
+                .schema(Some(id))
+                .example(Some(json!(1)))
+                .build(),
+        ]
+    }
+}
+
+/// The OpenAPI description of the query parameter `name` of an endpoint
+/// that accepts `allowed` and sorts by `default_sort` unless told: its
+/// limits, defaults and choices are the parsers' own constants. A name
+/// this table does not know gets no description (a test refuses that).
+pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) -> Parameter {
+    // On /books/price-range, min_price/max_price are aliases of min/max.
+    let aliases = allowed.contains(&"min");
+    let price = |about: &str, example: Option<u32>| {
+        (
+            format!("{about} In GBP, at most two decimals (`12.5`, `12.50`)."),
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(0)),
+            example.map(|e| json!(e)),
+        )
+    };
+    let words = |choices: &[&str]| choices.iter().map(|w| json!(w)).collect::<Vec<_>>();
+    let (about, schema, example): (String, ObjectBuilder, Option<Value>) = match name {
+        "page" => (
+            "The page to return, from 1. Past the last page the list is empty.".into(),
+            integer(1, u32::MAX).default(Some(json!(1))),
+            Some(json!(1)),
+        ),
+        "per_page" => (
+            format!("Items per page, 1 to {MAX_PER_PAGE}."),
+            integer(1, MAX_PER_PAGE).default(Some(json!(DEFAULT_PER_PAGE))),
+            Some(json!(DEFAULT_PER_PAGE)),
+        ),
+        "category" => text(
+            "A category, by name or slug, case-insensitively (`Poetry`, `historical-fiction`).",
+            "poetry",
+        ),
+        "title" => text(
+            "A case-insensitive substring of the title; `%` and `_` are literal.",
+            "attic",
+        ),
+        "q" => text(
+            "Full-text search over title and description: every word must match, the last one as a prefix.",
+            "light",
+        ),
+        "min_price" if aliases => price("Alias of `min`: give one or the other.", None),
+        "max_price" if aliases => price("Alias of `max`: give one or the other.", None),
+        "min_price" | "min" => price("Lowest price, inclusive.", Some(10)),
+        "max_price" => price("Highest price, inclusive; not below `min_price`.", Some(50)),
+        "max" => price("Highest price, inclusive; not below `min`.", Some(20)),
+        "min_rating" => (
+            "Only books rated at least this many stars.".into(),
+            integer(1, 5),
+            Some(json!(3)),
+        ),
+        "in_stock" => (
+            "`true` for books in stock only, `false` for books out of stock only (`1`/`0` also accepted).".into(),
+            ObjectBuilder::new().schema_type(Type::Boolean),
+            Some(json!(true)),
+        ),
+        "sort" => (
+            "The sort key (case-insensitive); ties are broken by id, ascending.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(words(&SORT_KEYS.map(|(word, _)| word))))
+                .default(Some(json!(default_sort))),
+            Some(json!(if default_sort == "price" { "rating" } else { "price" })),
+        ),
+        "order" => (
+            "The sort direction (case-insensitive).".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(words(&ORDERS.map(|(word, _)| word))))
+                .default(Some(json!("asc"))),
+            Some(json!("desc")),
+        ),
+        _ => (String::new(), ObjectBuilder::new(), None),
+    };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(format!(
+            "{about} An empty value means absent (`?{name}=`)."
+        )))
+        .schema(Some(schema.build()))
+        .example(example)
+        .build()
+}
+
+fn integer(min: u32, max: u32) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min))
+        .maximum(Some(max))
+}
+
+/// A free-text parameter, as [`QueryParams::text`] checks it.
+fn text(about: &str, example: &str) -> (String, ObjectBuilder, Option<Value>) {
+    (
+        format!("{about} At most {MAX_TEXT_CHARS} characters; control characters are refused."),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .max_length(Some(MAX_TEXT_CHARS)),
+        Some(json!(example)),
+    )
+}

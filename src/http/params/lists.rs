@@ -1,0 +1,172 @@
+//! The list endpoints' parameters: each endpoint's accepted names and how
+//! they become a [`BookQuery`] and a page.
+
+use super::{ORDERS, Pagination, QueryParams, SORT_KEYS};
+use crate::domain::{Price, Rating, category_slug};
+use crate::http::error::{ApiError, echo};
+use crate::store::query::{BookQuery, Order, SortKey};
+
+/// Builds the [`BookQuery`] for each list endpoint from its parameters.
+pub struct BookListParams;
+
+impl BookListParams {
+    /// `/books`: filters, sort and order.
+    pub const BOOKS: &'static [&'static str] = &[
+        "page",
+        "per_page",
+        "category",
+        "min_price",
+        "max_price",
+        "min_rating",
+        "in_stock",
+        "sort",
+        "order",
+    ];
+    /// `/books/search`.
+    pub const SEARCH: &'static [&'static str] = &["page", "per_page", "title", "category", "q"];
+    /// `/books/top-rated`.
+    pub const TOP_RATED: &'static [&'static str] = &["page", "per_page", "category"];
+    /// `/books/price-range`: `min_price`/`max_price` are aliases of `min`/`max`.
+    pub const PRICE_RANGE: &'static [&'static str] = &[
+        "page",
+        "per_page",
+        "min",
+        "max",
+        "min_price",
+        "max_price",
+        "sort",
+        "order",
+    ];
+
+    pub fn books(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
+        let page = Pagination::from_query(query)?;
+        let mut q = paged(page);
+        q.category_slug = category(query)?;
+        q.min_price = query.price("min_price")?;
+        q.max_price = query.price("max_price")?;
+        check_range(q.min_price, q.max_price, "min_price", "max_price")?;
+        q.min_rating = query.parsed("min_rating", |v| {
+            v.parse::<Rating>().map_err(|_| {
+                format!(
+                    "min_rating must be an integer from 1 to 5; got {:?}",
+                    echo(v)
+                )
+            })
+        })?;
+        q.in_stock = query.choice(
+            "in_stock",
+            &[("true", true), ("false", false), ("1", true), ("0", false)],
+        )?;
+        q.sort = query.choice("sort", &SORT_KEYS)?.unwrap_or(SortKey::Id);
+        q.order = query.choice("order", &ORDERS)?.unwrap_or(Order::Asc);
+        Ok((q, page))
+    }
+
+    pub fn search(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
+        let page = Pagination::from_query(query)?;
+        let mut q = paged(page);
+        q.title_contains = query.text("title")?;
+        q.category_slug = category(query)?;
+        if let Some(text) = query.text("q")? {
+            let expression = fts_expression(&text).ok_or_else(|| {
+                ApiError::invalid("q", "q must contain at least one letter or digit")
+            })?;
+            q.full_text = Some(expression);
+            q.sort = SortKey::Relevance;
+        }
+        if q.title_contains.is_none() && q.category_slug.is_none() && q.full_text.is_none() {
+            return Err(ApiError::BadRequest {
+                detail: "give at least one of title, category or q".to_owned(),
+            });
+        }
+        Ok((q, page))
+    }
+
+    pub fn top_rated(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
+        let page = Pagination::from_query(query)?;
+        let mut q = paged(page);
+        q.category_slug = category(query)?;
+        q.sort = SortKey::Rating;
+        q.order = Order::Desc;
+        Ok((q, page))
+    }
+
+    pub fn price_range(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
+        let page = Pagination::from_query(query)?;
+        let mut q = paged(page);
+        let min = price_bound(query, "min", "min_price")?;
+        let max = price_bound(query, "max", "max_price")?;
+        if min.is_none() && max.is_none() {
+            return Err(ApiError::BadRequest {
+                detail: "give min, max or both (GBP, inclusive)".to_owned(),
+            });
+        }
+        if let (Some((low, low_name)), Some((high, high_name))) = (min, max) {
+            check_range(Some(low), Some(high), low_name, high_name)?;
+        }
+        let (min, max) = (min.map(|(p, _)| p), max.map(|(p, _)| p));
+        q.min_price = min;
+        q.max_price = max;
+        q.sort = query.choice("sort", &SORT_KEYS)?.unwrap_or(SortKey::Price);
+        q.order = query.choice("order", &ORDERS)?.unwrap_or(Order::Asc);
+        Ok((q, page))
+    }
+}
+
+/// A price bound given as `name` or its `alias` (not both), with the name used.
+fn price_bound(
+    query: &QueryParams,
+    name: &'static str,
+    alias: &'static str,
+) -> Result<Option<(Price, &'static str)>, ApiError> {
+    match (query.price(name)?, query.price(alias)?) {
+        (Some(_), Some(_)) => Err(ApiError::invalid(
+            alias,
+            format!("give {name} or its alias {alias}, not both"),
+        )),
+        (Some(price), None) => Ok(Some((price, name))),
+        (None, Some(price)) => Ok(Some((price, alias))),
+        (None, None) => Ok(None),
+    }
+}
+
+fn paged(page: Pagination) -> BookQuery {
+    let mut q = BookQuery::all(page.per_page);
+    q.offset = page.offset();
+    q
+}
+
+/// `category`, by name or slug, case-insensitively: both become the slug.
+fn category(query: &QueryParams) -> Result<Option<String>, ApiError> {
+    Ok(query.text("category")?.map(|name| category_slug(&name)))
+}
+
+fn check_range(
+    min: Option<Price>,
+    max: Option<Price>,
+    min_name: &str,
+    max_name: &str,
+) -> Result<(), ApiError> {
+    match (min, max) {
+        (Some(min), Some(max)) if min > max => Err(ApiError::invalid(
+            min_name,
+            format!("{min_name} ({min}) must not be greater than {max_name} ({max})"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Turns free text into a safe FTS5 expression: every word quoted (so FTS5
+/// operators and punctuation are plain text), all required, the last one a
+/// prefix so a query typed so far already matches. `None` when no word is left.
+pub fn fts_expression(text: &str) -> Option<String> {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(32)
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut expression: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
+    expression.push(format!("\"{last}\"*"));
+    Some(expression.join(" "))
+}
