@@ -64,6 +64,28 @@ pub enum CachePolicy {
     NoStore,
 }
 
+/// One row of the route table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The public path, with `{id}` for the one dynamic segment.
+    pub path: &'static str,
+    pub methods: Methods,
+    pub cache: CachePolicy,
+    pub access: Access,
+}
+
+impl RouteSpec {
+    /// A GET (and HEAD) anyone may call.
+    const fn public_read(path: &'static str, cache: CachePolicy) -> Self {
+        RouteSpec {
+            path,
+            methods: Methods::Read,
+            cache,
+            access: Access::Public,
+        }
+    }
+}
+
 impl CachePolicy {
     /// The `Cache-Control` of a successful answer (and its 304).
     pub const fn cache_control(self) -> &'static str {
@@ -102,68 +124,43 @@ impl Route {
         Route::OpenApi,
     ];
 
+    /// The route's row of the table.
+    pub const fn spec(self) -> RouteSpec {
+        use CachePolicy::{Immutable, Revalidate};
+        match self {
+            Route::Health => RouteSpec::public_read("/api/v1/health", Revalidate),
+            Route::Books => RouteSpec::public_read("/api/v1/books", Immutable),
+            Route::BookById => RouteSpec::public_read("/api/v1/books/{id}", Immutable),
+            Route::BooksSearch => RouteSpec::public_read("/api/v1/books/search", Immutable),
+            Route::BooksTopRated => RouteSpec::public_read("/api/v1/books/top-rated", Immutable),
+            Route::BooksPriceRange => {
+                RouteSpec::public_read("/api/v1/books/price-range", Immutable)
+            }
+            Route::Categories => RouteSpec::public_read("/api/v1/categories", Immutable),
+            Route::StatsOverview => RouteSpec::public_read("/api/v1/stats/overview", Immutable),
+            Route::StatsCategories => RouteSpec::public_read("/api/v1/stats/categories", Immutable),
+            Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),
+        }
+    }
+
     /// The public path, with `{id}` for the one dynamic segment.
     pub const fn path(self) -> &'static str {
-        match self {
-            Route::Health => "/api/v1/health",
-            Route::Books => "/api/v1/books",
-            Route::BookById => "/api/v1/books/{id}",
-            Route::BooksSearch => "/api/v1/books/search",
-            Route::BooksTopRated => "/api/v1/books/top-rated",
-            Route::BooksPriceRange => "/api/v1/books/price-range",
-            Route::Categories => "/api/v1/categories",
-            Route::StatsOverview => "/api/v1/stats/overview",
-            Route::StatsCategories => "/api/v1/stats/categories",
-            Route::OpenApi => "/api/v1/openapi.json",
-        }
+        self.spec().path
     }
 
     /// The methods the route serves.
     pub const fn methods(self) -> Methods {
-        match self {
-            Route::Health
-            | Route::Books
-            | Route::BookById
-            | Route::BooksSearch
-            | Route::BooksTopRated
-            | Route::BooksPriceRange
-            | Route::Categories
-            | Route::StatsOverview
-            | Route::StatsCategories
-            | Route::OpenApi => Methods::Read,
-        }
+        self.spec().methods
     }
 
     /// How the route's answers are cached and validated.
     pub const fn cache_policy(self) -> CachePolicy {
-        match self {
-            Route::Health => CachePolicy::Revalidate,
-            Route::Books
-            | Route::BookById
-            | Route::BooksSearch
-            | Route::BooksTopRated
-            | Route::BooksPriceRange
-            | Route::Categories
-            | Route::StatsOverview
-            | Route::StatsCategories
-            | Route::OpenApi => CachePolicy::Immutable,
-        }
+        self.spec().cache
     }
 
     /// Who may call the route.
     pub const fn access(self) -> Access {
-        match self {
-            Route::Health
-            | Route::Books
-            | Route::BookById
-            | Route::BooksSearch
-            | Route::BooksTopRated
-            | Route::BooksPriceRange
-            | Route::Categories
-            | Route::StatsOverview
-            | Route::StatsCategories
-            | Route::OpenApi => Access::Public,
-        }
+        self.spec().access
     }
 
     /// The Vercel function file: the path with `{id}` written `[id]`.
