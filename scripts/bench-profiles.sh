@@ -17,7 +17,7 @@ if [ "${1:-}" = "--bench" ]; then
     shift 2
 fi
 profiles=("$@")
-[ ${#profiles[@]} -gt 0 ] || profiles=(thin-debug thin-strip off-strip fat-strip fat-s)
+[ ${#profiles[@]} -gt 0 ] || profiles=(thin-debug thin-strip off-strip off-s thin-s fat-strip fat-s)
 
 settings() {
     # lto codegen-units debug strip opt-level
@@ -25,6 +25,8 @@ settings() {
         thin-debug) echo "thin 4 line-tables-only none 3" ;;
         thin-strip) echo "thin 4 false symbols 3" ;;
         off-strip) echo "false 16 false symbols 3" ;;
+        off-s) echo "false 16 false symbols s" ;;
+        thin-s) echo "thin 4 false symbols s" ;;
         fat-strip) echo "fat 1 false symbols 3" ;;
         fat-s) echo "fat 1 false symbols s" ;;
         *) echo "unknown profile $1" >&2; return 1 ;;

@@ -10,10 +10,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::middleware::{from_fn, map_request, map_response};
+use axum::middleware::{from_fn, map_response};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use tower::Layer as _;
+use tower::util::MapRequestLayer;
+use tower::{Layer as _, ServiceBuilder};
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::normalize_path::NormalizePath;
@@ -64,40 +65,48 @@ pub fn routes_only(routes: &[Route]) -> Router<AppState> {
 }
 
 /// Wraps `router` (routes and fallback already added) in the cross-cutting
-/// layers, innermost first.
+/// layers. Each `Router::layer` call boxes a service that every request
+/// clones, so the tower-http layers go in as two stacks, with axum's own
+/// middleware between them.
 pub fn with_layers(router: Router) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
     router
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                ))
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
         .layer(map_response(problem_for_bare_errors))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
         .layer(from_fn(access_log))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, NewRequestId))
-        .layer(map_request(drop_unsafe_request_id))
-        .layer(SetSensitiveRequestHeadersLayer::new([
-            header::AUTHORIZATION,
-            header::COOKIE,
-        ]))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([
+                    header::AUTHORIZATION,
+                    header::COOKIE,
+                ]))
+                .layer(MapRequestLayer::new(drop_unsafe_request_id))
+                .layer(SetRequestIdLayer::new(request_id.clone(), NewRequestId))
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    HeaderValue::from_static("*"),
+                )),
+        )
 }
 
-/// The service an adapter runs: `router` behind one trailing slash's worth
+/// The service an adapter runs: `app` behind one trailing slash's worth
 /// of leniency (`/api/v1/books/` is `/api/v1/books`), which routing itself
 /// cannot give.
-pub fn service(router: Router) -> NormalizePath<Router> {
-    tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(router)
+pub fn service<S>(app: S) -> NormalizePath<S> {
+    tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash().layer(app)
 }
 
 /// Any origin may read; a preflight names the route's own methods, mirrors
@@ -194,7 +203,7 @@ impl MakeRequestId for NewRequestId {
 
 /// A client may send its own `X-Request-Id` to correlate logs, if it is
 /// short and plain; any other is dropped and a fresh one made.
-async fn drop_unsafe_request_id(mut request: Request) -> Request {
+fn drop_unsafe_request_id(mut request: Request) -> Request {
     let unsafe_id = request
         .headers()
         .get(REQUEST_ID_HEADER)
