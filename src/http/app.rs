@@ -6,6 +6,7 @@
 //! A Vercel function serves [`api`] over its one route; `books serve` serves
 //! it over every route, with the static site and compression on top.
 
+use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,7 +14,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{from_fn, map_response};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use tower::util::MapRequestLayer;
+use tower::util::{BoxCloneSyncService, MapRequestLayer, MapResponseLayer};
 use tower::{Layer as _, ServiceBuilder};
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -39,9 +40,13 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// How long a browser may reuse a preflight answer.
 const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(86_400);
 
-/// The API's router for `routes`, with every layer. Unknown paths are a 404
+/// The app as every adapter runs it: one boxed service (cloned once per
+/// request) over the router and its layers.
+pub type App = BoxCloneSyncService<Request, Response, Infallible>;
+
+/// The API's app for `routes`, with every layer. Unknown paths are a 404
 /// problem.
-pub fn api(routes: &[Route], state: AppState) -> Router {
+pub fn api(routes: &[Route], state: AppState) -> App {
     with_layers(routes_only(routes).fallback(not_found).with_state(state))
 }
 
@@ -56,50 +61,52 @@ pub fn routes_only(routes: &[Route]) -> Router<AppState> {
                     allowed: methods,
                 }
             })
-            .layer(cors(methods))
-            .layer(map_response(move |response: Response| async move {
-                per_route(route, response)
-            }));
+            .layer(
+                ServiceBuilder::new()
+                    .layer(MapResponseLayer::new(move |response| {
+                        per_route(route, response)
+                    }))
+                    .layer(cors(methods)),
+            );
         router.route(route.path(), handler)
     })
 }
 
 /// Wraps `router` (routes and fallback already added) in the cross-cutting
-/// layers. Each `Router::layer` call boxes a service that every request
-/// clones, so the tower-http layers go in as two stacks, with axum's own
-/// middleware between them.
-pub fn with_layers(router: Router) -> Router {
+/// layers. The body limit and timeout go inside the router (they change the
+/// body types); the rest wrap it once from outside, as one stack: each
+/// `Router::layer` would box another service that every request clones.
+pub fn with_layers(router: Router) -> App {
     let request_id = HeaderName::from_static(REQUEST_ID_HEADER);
-    router
-        .layer(
-            ServiceBuilder::new()
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    REQUEST_TIMEOUT,
-                ))
-                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
-        .layer(map_response(problem_for_bare_errors))
+    let router = router.layer(
+        ServiceBuilder::new()
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                REQUEST_TIMEOUT,
+            ))
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+    );
+    let stack = ServiceBuilder::new()
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .layer(MapRequestLayer::new(drop_unsafe_request_id))
+        .layer(SetRequestIdLayer::new(request_id.clone(), NewRequestId))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        ))
         .layer(from_fn(access_log))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetSensitiveRequestHeadersLayer::new([
-                    header::AUTHORIZATION,
-                    header::COOKIE,
-                ]))
-                .layer(MapRequestLayer::new(drop_unsafe_request_id))
-                .layer(SetRequestIdLayer::new(request_id.clone(), NewRequestId))
-                .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                    HeaderValue::from_static("*"),
-                )),
-        )
+        .layer(map_response(problem_for_bare_errors))
+        .service(router);
+    BoxCloneSyncService::new(stack)
 }
 
 /// The service an adapter runs: `app` behind one trailing slash's worth

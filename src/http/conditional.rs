@@ -1,8 +1,10 @@
 //! Validators and conditional requests (RFC 9110 §8.8 and §13), used by the
 //! API and the static site alike: strong `ETag`s and `If-None-Match`.
 
+use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
+use http::request::Parts;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use sha2::{Digest, Sha256};
 
@@ -17,38 +19,47 @@ pub fn etag_of(parts: &[&[u8]]) -> String {
     format!("\"{}\"", crate::hex::hex(&hasher.finalize()[..16]))
 }
 
-/// A request's `If-None-Match`, as it bears on one resource.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct IfNoneMatch<'a>(Option<&'a str>);
+/// A request's `If-None-Match`, as it bears on one resource. Also an axum
+/// extractor: it copies this one header, not the request's whole header map.
+#[derive(Debug, Clone, Default)]
+pub struct IfNoneMatch(Option<HeaderValue>);
 
-impl<'a> IfNoneMatch<'a> {
-    pub fn from_headers(headers: &'a HeaderMap) -> Self {
-        IfNoneMatch(
-            headers
-                .get(header::IF_NONE_MATCH)
-                .and_then(|v| v.to_str().ok()),
-        )
+impl IfNoneMatch {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        IfNoneMatch(headers.get(header::IF_NONE_MATCH).cloned())
     }
 
     /// Whether the header lists `etag` (weak comparison, §13.1.2). `*` is not
     /// a listed tag: it matches only a resource that exists (see [`Self::is_any`]).
-    pub fn lists(self, etag: &str) -> bool {
+    pub fn lists(&self, etag: &str) -> bool {
         self.candidates()
             .any(|c| c.strip_prefix("W/").unwrap_or(c) == etag)
     }
 
     /// `If-None-Match: *`: "any current representation".
-    pub fn is_any(self) -> bool {
+    pub fn is_any(&self) -> bool {
         self.candidates().any(|c| c == "*")
     }
 
     /// Whether a resource that exists with `etag` is not modified.
-    pub fn matches_existing(self, etag: &str) -> bool {
+    pub fn matches_existing(&self, etag: &str) -> bool {
         self.is_any() || self.lists(etag)
     }
 
-    fn candidates(self) -> impl Iterator<Item = &'a str> {
-        self.0.into_iter().flat_map(|h| h.split(',').map(str::trim))
+    fn candidates(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .into_iter()
+            .flat_map(|h| h.split(',').map(str::trim))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfNoneMatch::from_headers(&parts.headers))
     }
 }
 
@@ -73,7 +84,7 @@ pub fn not_modified(etag: &str, cache_control: &'static str) -> Response {
 /// 304 when `if_none_match` matches the existing `etag`, else a 200 with
 /// `body` as `content_type` and the same validator.
 pub fn respond(
-    if_none_match: IfNoneMatch<'_>,
+    if_none_match: &IfNoneMatch,
     etag: &str,
     cache_control: &'static str,
     content_type: &'static str,

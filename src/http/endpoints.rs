@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Uri, header};
+use http::{HeaderValue, Uri, header};
 use serde::Serialize;
 
 use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
@@ -92,7 +92,7 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
     responses((status = 200, description = "OK", body = handlers::health::Health)))]
 async fn health(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     // Health reports on this instance now: its ETag is of the body itself.
@@ -100,7 +100,7 @@ async fn health(
     let etag = etag_of(&[&body]);
     let cache = Route::Health.cache_policy().cache_control();
     Ok(conditional::respond(
-        IfNoneMatch::from_headers(&headers),
+        &if_none_match,
         &etag,
         cache,
         JSON,
@@ -113,12 +113,12 @@ async fn health(
 /// The OpenAPI 3.1 document describing every endpoint. Interactive docs: `/docs`.
 #[utoipa::path(get, path = Route::OpenApi.path(), operation_id = "getOpenApi", tag = "meta",
     responses((status = 200, description = "OK", body = inline(super::openapi::OpenApiDocument))))]
-async fn openapi(headers: HeaderMap, _: Query<NoParams>) -> Response {
+async fn openapi(if_none_match: IfNoneMatch, _: Query<NoParams>) -> Response {
     static ETAG: OnceLock<String> = OnceLock::new();
     let body = super::openapi::document_json();
     let etag = ETAG.get_or_init(|| etag_of(&[&body]));
     let cache = Route::OpenApi.cache_policy().cache_control();
-    conditional::respond(IfNoneMatch::from_headers(&headers), etag, cache, JSON, body)
+    conditional::respond(&if_none_match, etag, cache, JSON, body)
 }
 
 /// One book by id
@@ -130,7 +130,7 @@ async fn openapi(headers: HeaderMap, _: Query<NoParams>) -> Response {
     params(BookIdQuery), responses((status = 200, description = "OK", body = BookView)))]
 async fn book_by_id(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     segment: Result<Path<String>, PathRejection>,
     query: Query<BookIdQuery>,
 ) -> Result<Response, ApiError> {
@@ -140,7 +140,7 @@ async fn book_by_id(
     let id = book_id(query.params.0.as_deref(), &segment)?;
     immutable(
         &state,
-        &headers,
+        &if_none_match,
         Route::BookById,
         &id.to_string(),
         |store| Ok((json(&handlers::books::book(store, id)?), None)),
@@ -156,13 +156,13 @@ async fn book_by_id(
     params(BooksParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn books(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     uri: Uri,
     query: Query<BooksParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
-        &headers,
+        &if_none_match,
         Route::Books,
         &uri,
         &query.raw,
@@ -181,13 +181,13 @@ async fn books(
     params(SearchParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn search(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     uri: Uri,
     query: Query<SearchParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
-        &headers,
+        &if_none_match,
         Route::BooksSearch,
         &uri,
         &query.raw,
@@ -202,13 +202,13 @@ async fn search(
     params(TopRatedParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn top_rated(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     uri: Uri,
     query: Query<TopRatedParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
-        &headers,
+        &if_none_match,
         Route::BooksTopRated,
         &uri,
         &query.raw,
@@ -225,13 +225,13 @@ async fn top_rated(
     params(PriceRangeParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
 async fn price_range(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     uri: Uri,
     query: Query<PriceRangeParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
-        &headers,
+        &if_none_match,
         Route::BooksPriceRange,
         &uri,
         &query.raw,
@@ -246,10 +246,10 @@ async fn price_range(
     responses((status = 200, description = "OK", body = handlers::categories::CategoryList)))]
 async fn categories(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
-    immutable(&state, &headers, Route::Categories, "", |store| {
+    immutable(&state, &if_none_match, Route::Categories, "", |store| {
         Ok((json(&handlers::categories::categories(store)?), None))
     })
 }
@@ -262,10 +262,10 @@ async fn categories(
     responses((status = 200, description = "OK", body = handlers::stats::OverviewView)))]
 async fn stats_overview(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
-    immutable(&state, &headers, Route::StatsOverview, "", |store| {
+    immutable(&state, &if_none_match, Route::StatsOverview, "", |store| {
         Ok((json(&handlers::stats::overview(store)?), None))
     })
 }
@@ -278,25 +278,29 @@ async fn stats_overview(
     responses((status = 200, description = "OK", body = handlers::stats::CategoryStatsList)))]
 async fn stats_categories(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
-    immutable(&state, &headers, Route::StatsCategories, "", |store| {
-        Ok((json(&handlers::stats::categories(store)?), None))
-    })
+    immutable(
+        &state,
+        &if_none_match,
+        Route::StatsCategories,
+        "",
+        |store| Ok((json(&handlers::stats::categories(store)?), None)),
+    )
 }
 
 /// A page of books, with its `Link` header.
 fn list(
     state: &AppState,
-    headers: &HeaderMap,
+    if_none_match: &IfNoneMatch,
     route: Route,
     uri: &Uri,
     raw: &QueryParams,
     request: &ListRequest,
 ) -> Result<Response, ApiError> {
     let canonical = raw.canonical();
-    immutable(state, headers, route, &canonical, |store| {
+    immutable(state, if_none_match, route, &canonical, |store| {
         let page = handlers::books::list(store, &request.query, request.page)?;
         let link = link_header(uri.path(), raw, request.page, page.total_pages);
         Ok((json(&page), Some(link)))
@@ -309,7 +313,7 @@ fn list(
 /// only once `produce` has shown the resource exists.
 fn immutable(
     state: &AppState,
-    headers: &HeaderMap,
+    if_none_match: &IfNoneMatch,
     route: Route,
     key: &str,
     produce: impl FnOnce(&Store) -> Result<(Bytes, Option<String>), ApiError>,
@@ -322,7 +326,6 @@ fn immutable(
         route.path().as_bytes(),
         key.as_bytes(),
     ]);
-    let if_none_match = IfNoneMatch::from_headers(headers);
     if if_none_match.lists(&etag) {
         return Ok(not_modified(&etag, cache));
     }

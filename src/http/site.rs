@@ -79,7 +79,7 @@ pub fn respond(method: &Method, path: &str, headers: &HeaderMap) -> Option<Respo
     let asset = &ASSETS[index];
     let mut response = if *method == Method::GET || *method == Method::HEAD {
         conditional::respond(
-            IfNoneMatch::from_headers(headers),
+            &IfNoneMatch::from_headers(headers),
             etag(index),
             CACHE_SITE,
             asset.content_type,

@@ -12,7 +12,7 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 use http_body::Body as _;
-use serde_json::Value;
+use std::io::Write as _;
 use tracing::field::{Empty, Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -51,51 +51,60 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let mut fields = Fields::default();
-        event.record(&mut fields);
-        let ts = humantime::format_rfc3339_micros(SystemTime::now()).to_string();
-        let level = event.metadata().level().as_str().to_ascii_lowercase();
-        write!(
-            writer,
-            "{{\"ts\":{},\"level\":{}",
-            Value::from(ts),
-            Value::from(level)
-        )?;
-        for (name, value) in fields.0 {
-            write!(writer, ",{}:{value}", Value::from(name))?;
-        }
-        writeln!(writer, "}}")
+        let mut line = Line(Vec::with_capacity(256));
+        let ts = humantime::format_rfc3339_micros(SystemTime::now());
+        let _ = write!(line.0, "{{\"ts\":\"{ts}\",\"level\":");
+        line.value(
+            event
+                .metadata()
+                .level()
+                .as_str()
+                .to_ascii_lowercase()
+                .as_str(),
+        );
+        event.record(&mut line);
+        line.0.extend_from_slice(b"}\n");
+        // Only JSON (UTF-8) was written.
+        writer.write_str(std::str::from_utf8(&line.0).map_err(|_| fmt::Error)?)
     }
 }
 
-/// An event's fields as JSON values, in order.
-#[derive(Default)]
-struct Fields(Vec<(&'static str, Value)>);
+/// A line being written: each field as `,"name":value`, straight into the
+/// buffer (no intermediate JSON values).
+struct Line(Vec<u8>);
 
-impl Visit for Fields {
+impl Line {
+    fn value<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        // Serialising a string or a number into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.0, value);
+    }
+
+    fn field<T: serde::Serialize + ?Sized>(&mut self, field: &Field, value: &T) {
+        self.0.push(b',');
+        self.value(field.name());
+        self.0.push(b':');
+        self.value(value);
+    }
+}
+
+impl Visit for Line {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push((field.name(), Value::from(value)));
+        self.field(field, value);
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.push((field.name(), Value::from(value)));
+        self.field(field, &value);
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.push((field.name(), Value::from(value)));
-    }
-    fn record_u128(&mut self, field: &Field, value: u128) {
-        let value =
-            u64::try_from(value).map_or_else(|_| Value::from(value.to_string()), Value::from);
-        self.0.push((field.name(), value));
+        self.field(field, &value);
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.push((field.name(), Value::from(value)));
+        self.field(field, &value);
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.0.push((field.name(), Value::from(value)));
+        self.field(field, &value);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .push((field.name(), Value::from(format!("{value:?}"))));
+        self.field(field, format!("{value:?}").as_str());
     }
 }
 
