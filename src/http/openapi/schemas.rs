@@ -88,7 +88,7 @@ pub(crate) fn rating_distribution() -> Object {
 }
 
 // The 200 body of the OpenAPI route, described loosely: it is this very
-// document, which `tests/openapi.rs` checks in full.
+// document, which `tests/it/openapi.rs` checks in full.
 /// An OpenAPI 3.1 document (this one).
 #[derive(ToSchema)]
 #[allow(dead_code)] // Described, never built.
