@@ -5,6 +5,7 @@
 //! request id, nor any body: an `Authorization` header, a password or a token
 //! never reaches the log.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Instant, SystemTime};
 
@@ -54,14 +55,7 @@ where
         let mut line = Line(Vec::with_capacity(256));
         let ts = humantime::format_rfc3339_micros(SystemTime::now());
         let _ = write!(line.0, "{{\"ts\":\"{ts}\",\"level\":");
-        line.value(
-            event
-                .metadata()
-                .level()
-                .as_str()
-                .to_ascii_lowercase()
-                .as_str(),
-        );
+        line.value(lower_case(event.metadata().level()));
         event.record(&mut line);
         line.0.extend_from_slice(b"}\n");
         // Only JSON (UTF-8) was written.
@@ -113,15 +107,19 @@ impl Visit for Line {
 pub async fn access_log(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().clone();
-    let path = capped(request.uri().path());
-    let query = capped(request.uri().query().unwrap_or(""));
+    // Cheap clones (shared buffers): the request itself moves on.
+    let uri = request.uri().clone();
     let request_id = request
         .headers()
         .get(crate::http::app::REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+        .cloned();
     let response = next.run(request).await;
+    let path = capped(uri.path());
+    let query = capped(uri.query().unwrap_or(""));
+    let request_id = request_id
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let route = response.extensions().get::<Route>().map(|r| r.path());
     let route: &dyn tracing::Value = match &route {
         Some(route) => route,
@@ -135,10 +133,10 @@ pub async fn access_log(request: Request, next: Next) -> Response {
             tracing::event!(
                 $level,
                 event = "request",
-                request_id = request_id.as_str(),
+                request_id,
                 method = method.as_str(),
-                path = path.as_str(),
-                query = query.as_str(),
+                path = path.as_ref(),
+                query = query.as_ref(),
                 route,
                 status,
                 duration_us,
@@ -154,6 +152,21 @@ pub async fn access_log(request: Request, next: Next) -> Response {
     response
 }
 
-fn capped(text: &str) -> String {
-    crate::http::error::truncate(text, MAX_LOGGED_CHARS)
+fn capped(text: &str) -> Cow<'_, str> {
+    // A string of at most MAX_LOGGED_CHARS bytes has at most as many characters.
+    if text.len() <= MAX_LOGGED_CHARS {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(crate::http::error::truncate(text, MAX_LOGGED_CHARS))
+    }
+}
+
+fn lower_case(level: &Level) -> &'static str {
+    match *level {
+        Level::ERROR => "error",
+        Level::WARN => "warn",
+        Level::INFO => "info",
+        Level::DEBUG => "debug",
+        Level::TRACE => "trace",
+    }
 }
