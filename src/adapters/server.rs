@@ -90,8 +90,9 @@ pub fn app(state: AppState) -> CompressWhenAsked {
 /// gzip or br for a client that accepts either; any other request skips the
 /// compression layer, whose pass-through alone cost a fifth of the
 /// throughput of small answers under wrk.
-/// Shared: hyper clones the service for every request, and an `Arc` is the
-/// cheapest thing to clone.
+///
+/// Both variants sit behind one `Arc`: hyper clones the service for every
+/// request, and an `Arc` is the cheapest thing to clone.
 #[derive(Clone)]
 pub struct CompressWhenAsked(Arc<(App, Compression<App>)>);
 

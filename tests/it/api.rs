@@ -613,3 +613,39 @@ async fn a_client_request_id_is_kept_when_plain_and_replaced_otherwise() {
         .await;
     assert!(odd.header("x-request-id").is_some_and(|id| id.len() == 16));
 }
+
+/// The response head to `GET path` with `Accept-Encoding: accept`, sent by
+/// hand (reqwest would ask for gzip itself and hide the encoding).
+async fn head_with_encoding(path: &str, accept: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(crate::app::server_addr())
+        .await
+        .expect("connect");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: test\r\nAccept-Encoding: {accept}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(answer.len());
+    String::from_utf8_lossy(&answer[..end]).to_lowercase()
+}
+
+#[tokio::test]
+async fn the_local_server_compresses_for_clients_that_ask() {
+    let path = "/api/v1/books?per_page=50";
+    for (accept, encoding) in [("gzip", "gzip"), ("br, gzip;q=0.5", "br")] {
+        let head = head_with_encoding(path, accept).await;
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(
+            head.contains(&format!("content-encoding: {encoding}")),
+            "{accept}: {head}"
+        );
+    }
+    let plain = head_with_encoding(path, "identity").await;
+    assert!(plain.starts_with("http/1.1 200"), "{plain}");
+    assert!(!plain.contains("content-encoding"), "{plain}");
+}
