@@ -120,13 +120,9 @@ pub fn service<S>(app: S) -> NormalizePath<S> {
 /// the headers asked for (so `Authorization` and `Content-Type` pass for the
 /// routes that take them) and may be reused for a day.
 fn cors(methods: Methods) -> CorsLayer {
-    let allowed: &[Method] = match methods {
-        Methods::Read => &[Method::GET, Method::HEAD],
-        Methods::Write => &[Method::POST],
-    };
     CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods(allowed.to_vec())
+        .allow_methods(methods.served().to_vec())
         .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([
             header::ETAG,

@@ -41,13 +41,14 @@ impl Methods {
         }
     }
 
-    /// Whether `method` is one this route serves (OPTIONS included).
-    pub fn allows(self, method: &http::Method) -> bool {
-        *method == http::Method::OPTIONS
-            || match self {
-                Methods::Read => *method == http::Method::GET || *method == http::Method::HEAD,
-                Methods::Write => *method == http::Method::POST,
-            }
+    /// The methods served, OPTIONS aside (the CORS preflight lists these).
+    pub fn served(self) -> &'static [http::Method] {
+        static READ: [http::Method; 2] = [http::Method::GET, http::Method::HEAD];
+        static WRITE: [http::Method; 1] = [http::Method::POST];
+        match self {
+            Methods::Read => &READ,
+            Methods::Write => &WRITE,
+        }
     }
 }
 
@@ -224,9 +225,12 @@ mod tests {
                 assert_eq!(route.cache_policy(), CachePolicy::NoStore, "{route:?}");
             }
         }
-        assert!(Methods::Read.allows(&http::Method::HEAD));
-        assert!(!Methods::Read.allows(&http::Method::POST));
-        assert!(Methods::Write.allows(&http::Method::OPTIONS));
+        // `Allow` is the served methods plus OPTIONS.
+        for methods in [Methods::Read, Methods::Write] {
+            let mut listed: Vec<&str> = methods.served().iter().map(|m| m.as_str()).collect();
+            listed.push("OPTIONS");
+            assert_eq!(methods.allow(), listed.join(", "));
+        }
     }
 
     #[test]
