@@ -12,6 +12,7 @@
 //! - [`store`]: the CSV, the prebuilt SQLite file (build, validate, read-only queries).
 //! - [`http`]: the route table, the axum app (extractors, problem+json errors,
 //!   cache policy, middleware) and the OpenAPI document.
+//! - [`ml`]: text features, the train/test split, the category model and its card.
 //! - [`observe`]: the JSON log lines (tracing).
 //! - [`handlers`]: one function per endpoint over the store.
 //! - [`adapters`]: the Vercel function entry point and the local server.
@@ -22,6 +23,7 @@ pub mod domain;
 pub mod handlers;
 pub mod hex;
 pub mod http;
+pub mod ml;
 pub mod observe;
 pub mod scrape;
 pub mod store;

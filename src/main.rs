@@ -1,4 +1,4 @@
-//! The `books` command line: scrape | build-db | validate | diff | serve.
+//! The `books` command line: scrape | build-db | validate | diff | train | serve.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,6 +82,31 @@ enum Command {
         #[arg(long, value_parser = parse_percent)]
         max_drop_percent: Option<f64>,
     },
+    /// Train the category model on DIR/books.csv and write the model file.
+    ///
+    /// Deterministic: the same books and options give the same file, byte
+    /// for byte. Refuses (exit 1, nothing written) when the model does not
+    /// beat the majority baseline on held-out accuracy and top-3 accuracy by
+    /// --min-lift points each.
+    Train {
+        /// The directory holding books.csv (and books.db, whose scraped_at the
+        /// card records when it is there).
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        /// The model file to write (replaced atomically).
+        #[arg(long, default_value = books::ml::model::MODEL_RELATIVE_PATH)]
+        out: PathBuf,
+        /// The split's seed.
+        #[arg(long, default_value_t = books::ml::split::DEFAULT_SEED)]
+        seed: u64,
+        /// The test split's share, in (0, 1).
+        #[arg(long, default_value_t = books::ml::split::DEFAULT_TEST_SIZE, value_parser = parse_share)]
+        test_size: f64,
+        /// The least lift over the baseline, in percentage points, on both
+        /// held-out accuracy and top-3 accuracy.
+        #[arg(long, default_value_t = 10.0, value_parser = parse_percent)]
+        min_lift: f64,
+    },
     /// Serve every API endpoint (and the docs) from one local server.
     Serve {
         /// Address to listen on.
@@ -116,6 +141,13 @@ fn main() -> ExitCode {
             max_rows,
             max_drop_percent,
         } => diff(&old_dir, &new_dir, max_rows, max_drop_percent),
+        Command::Train {
+            data,
+            out,
+            seed,
+            test_size,
+            min_lift,
+        } => train(&data, &out, seed, test_size, min_lift),
         Command::Serve { addr, db } => books::adapters::server::run_blocking(addr, &db),
     };
     match result {
@@ -291,6 +323,99 @@ fn diff(
             Ok(ExitCode::FAILURE)
         }
         _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `books train`: fit, report, and write the model only if it beats the
+/// baseline clearly.
+fn train(
+    data: &std::path::Path,
+    out: &std::path::Path,
+    seed: u64,
+    test_size: f64,
+    min_lift: f64,
+) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    use books::ml::card::DataIdentity;
+    use books::ml::split::SplitRule;
+    use books::ml::train::{TrainOptions, train};
+    use books::store::schema::meta_key;
+
+    let csv = data.join("books.csv");
+    let books =
+        books::store::csv::read_csv(&csv).with_context(|| format!("reading {}", csv.display()))?;
+    let db = data.join("books.db");
+    let scraped_at = if db.is_file() {
+        books::store::validate::read_meta(&db)
+            .with_context(|| format!("reading the meta of {}", db.display()))?
+            .remove(meta_key::SCRAPED_AT)
+    } else {
+        None
+    };
+    let identity = DataIdentity {
+        content_hash: books::store::csv::content_hash(&books),
+        scraped_at,
+        books: books.len(),
+    };
+    let options = TrainOptions {
+        split: SplitRule { seed, test_size },
+        ..TrainOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let model = train(&books, identity, &options)?;
+    let card = &model.card;
+    eprintln!("candidates (chosen by cross-validated macro-F1 on the train split):");
+    eprintln!(
+        "  {:<60} {:>7} {:>7} {:>8} {:>8} {:>9}",
+        "candidate", "cv-F1", "cv-acc", "test-F1", "test-acc", "test-top3"
+    );
+    for result in &card.selection.candidates {
+        eprintln!(
+            "  {:<60} {:>7.3} {:>7.3} {:>8.3} {:>8.3} {:>9.3}",
+            serde_json::to_string(&result.candidate)?,
+            result.cv_macro_f1,
+            result.cv_accuracy,
+            result.test_macro_f1,
+            result.test_accuracy,
+            result.test_top3_accuracy
+        );
+    }
+    let (m, b) = (&card.evaluation.model, &card.evaluation.majority_baseline);
+    eprintln!(
+        "held-out ({} books): accuracy {:.3} vs baseline {:.3}; top-3 {:.3} vs {:.3}; macro-F1 {:.3} vs {:.3}",
+        m.books, m.accuracy, b.accuracy, m.top3_accuracy, b.top3_accuracy, m.macro_f1, b.macro_f1
+    );
+    for finding in &card.other_targets {
+        eprintln!("{}: {}", finding.target, finding.conclusion);
+    }
+    eprintln!("trained in {:.1} s", started.elapsed().as_secs_f64());
+    let lift = min_lift / 100.0;
+    if m.accuracy < b.accuracy + lift || m.top3_accuracy < b.top3_accuracy + lift {
+        eprintln!(
+            "error: the model does not beat the majority baseline by {min_lift} points on accuracy and top-3; {} left untouched",
+            out.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    model.write(out)?;
+    println!(
+        "wrote {} (model {} version {}, {} classes, {} terms)",
+        out.display(),
+        model.name,
+        model.version,
+        model.classifier.classes.len(),
+        model.vectorizer.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A share strictly between 0 and 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
+        _ => Err(format!(
+            "expected a share strictly between 0 and 1, got {text:?}"
+        )),
     }
 }
 

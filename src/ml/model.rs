@@ -1,0 +1,221 @@
+//! The model file (`data/model.json`): one JSON document holding everything
+//! a prediction needs (tokenizer rules, vocabulary, IDF weights, classes,
+//! coefficients) and the model card. `docs/model-format.md` restates the
+//! arithmetic so any language can reproduce a prediction.
+//!
+//! Its `version` is the first 16 hex digits of the SHA-256 of the file's own
+//! bytes with the version's value emptied (`"version":""`): a file that was
+//! changed after training no longer matches its version and is refused.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use utoipa::ToSchema;
+
+use super::card::ModelCard;
+use super::linear::LinearClassifier;
+use super::text::{Vectorizer, book_text};
+
+/// The `format` a reader of this file must understand.
+pub const MODEL_FORMAT: &str = "books-text-classifier/1";
+/// The served model's name.
+pub const MODEL_NAME: &str = "book-category";
+/// Where the model is found, relative to the working directory (or the executable).
+pub const MODEL_RELATIVE_PATH: &str = "data/model.json";
+/// The environment variable naming the model file.
+pub const MODEL_ENV: &str = "BOOKS_MODEL";
+
+/// The whole file. Field order is the file's key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    pub format: String,
+    pub version: String,
+    pub name: String,
+    /// The book fields a prediction reads, joined by `"\n"`.
+    pub inputs: Vec<String>,
+    pub vectorizer: Vectorizer,
+    pub classifier: LinearClassifier,
+    pub card: ModelCard,
+}
+
+/// Why a model file cannot be used.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    #[error("model file {path} not found")]
+    Missing { path: PathBuf },
+    #[error("cannot read model file {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    #[error("model file {path} is corrupt: {reason}")]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("cannot write model file {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// One class and its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ClassProbability {
+    pub category: String,
+    pub probability: f64,
+}
+
+/// The answer for one book.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Prediction {
+    /// The most probable category.
+    pub category: String,
+    pub probability: f64,
+    /// The `top` most probable categories, most probable first (ties by name).
+    pub top: Vec<ClassProbability>,
+}
+
+impl ModelFile {
+    /// A file for these parts; its version is computed when serialised.
+    pub fn new(
+        name: &str,
+        vectorizer: Vectorizer,
+        classifier: LinearClassifier,
+        card: ModelCard,
+    ) -> Self {
+        let mut file = ModelFile {
+            format: MODEL_FORMAT.into(),
+            version: String::new(),
+            name: name.into(),
+            inputs: vec!["title".into(), "description".into()],
+            vectorizer,
+            classifier,
+            card,
+        };
+        file.version = version_of(&file.unversioned_bytes());
+        file
+    }
+
+    fn unversioned_bytes(&self) -> Vec<u8> {
+        let mut copy = self.clone();
+        copy.version.clear();
+        copy.to_bytes_as_is()
+    }
+
+    fn to_bytes_as_is(&self) -> Vec<u8> {
+        // Plain structs of strings and finite numbers always serialise.
+        let mut bytes = serde_json::to_vec(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// The file's bytes, versioned.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.to_bytes_as_is()
+    }
+
+    /// Writes the file atomically (temporary file, then rename).
+    pub fn write(&self, path: &Path) -> Result<(), ModelError> {
+        let temp = path.with_extension("json.tmp");
+        let write_err = |source| ModelError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        fs::write(&temp, self.to_bytes()).map_err(write_err)?;
+        fs::rename(&temp, path).map_err(|source| {
+            let _ = fs::remove_file(&temp);
+            write_err(source)
+        })
+    }
+
+    /// Reads and checks a model file: format, version, shapes.
+    pub fn load(path: &Path) -> Result<ModelFile, ModelError> {
+        let bytes = fs::read(path).map_err(|source| match source.kind() {
+            io::ErrorKind::NotFound => ModelError::Missing {
+                path: path.to_owned(),
+            },
+            _ => ModelError::Read {
+                path: path.to_owned(),
+                source,
+            },
+        })?;
+        Self::from_bytes(&bytes).map_err(|reason| ModelError::Corrupt {
+            path: path.to_owned(),
+            reason,
+        })
+    }
+
+    /// Parses and checks the bytes of a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile, String> {
+        let mut file: ModelFile =
+            serde_json::from_slice(bytes).map_err(|err| format!("not a model file: {err}"))?;
+        if file.format != MODEL_FORMAT {
+            return Err(format!(
+                "format {:?}, expected {MODEL_FORMAT:?}",
+                file.format
+            ));
+        }
+        let computed = version_of(&without_version(bytes, &file.version)?);
+        if computed != file.version {
+            return Err(format!(
+                "content does not match version {} (computed {computed})",
+                file.version
+            ));
+        }
+        let terms = file.vectorizer.vocabulary.len();
+        if file.vectorizer.idf.len() != terms {
+            return Err("idf must have one weight per vocabulary term".into());
+        }
+        if !file.vectorizer.vocabulary.windows(2).all(|w| w[0] < w[1]) {
+            return Err("the vocabulary must be sorted and distinct".into());
+        }
+        file.classifier.check_shape(terms)?;
+        file.vectorizer.reindex();
+        Ok(file)
+    }
+
+    /// Predicts the category of one book from its title and description.
+    pub fn predict(&self, title: &str, description: &str, top: usize) -> Prediction {
+        let x = self.vectorizer.transform(&book_text(title, description));
+        let ranked = self.classifier.ranked(&x);
+        let class = |(c, p): (usize, f64)| ClassProbability {
+            category: self.classifier.classes[c].clone(),
+            probability: p,
+        };
+        let best = class(ranked[0]);
+        Prediction {
+            category: best.category,
+            probability: best.probability,
+            top: ranked.into_iter().take(top).map(class).collect(),
+        }
+    }
+}
+
+/// The version for `unversioned` bytes.
+fn version_of(unversioned: &[u8]) -> String {
+    crate::hex::hex(&Sha256::digest(unversioned)[..8])
+}
+
+/// `bytes` with the first `"version":"<version>"` emptied.
+fn without_version(bytes: &[u8], version: &str) -> Result<Vec<u8>, String> {
+    let needle = format!("\"version\":{}", serde_json::Value::from(version));
+    let text = std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?;
+    let at = text
+        .find(&needle)
+        .ok_or_else(|| "no top-level version field in compact form".to_owned())?;
+    Ok(format!(
+        "{}\"version\":\"\"{}",
+        &text[..at],
+        &text[at + needle.len()..]
+    )
+    .into_bytes())
+}
+
+/// Finds the model file: `$BOOKS_MODEL` if set; else `data/model.json`
+/// next to wherever the database was found.
+pub fn locate_model(database: &Path) -> PathBuf {
+    if let Some(path) = std::env::var_os(MODEL_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    database
+        .parent()
+        .map(|dir| dir.join("model.json"))
+        .unwrap_or_else(|| PathBuf::from(MODEL_RELATIVE_PATH))
+}

@@ -1,0 +1,272 @@
+//! Text to numbers, by rules simple enough to restate in a few lines of any
+//! language (the model file carries them, and `docs/model-format.md` spells
+//! them out): ASCII-lowercase, split on anything but `[a-z0-9]`, drop short,
+//! numeric and stop words; then sublinear TF times smoothed IDF, L2-normalised.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+/// How a document becomes tokens. Stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tokenizer {
+    /// Tokens shorter than this (in bytes: they are ASCII) are dropped.
+    pub min_token_len: usize,
+    /// Tokens made only of digits are dropped (years, counts: noise here).
+    pub drop_numeric: bool,
+    /// Dropped after lowercasing, sorted.
+    pub stop_words: Vec<String>,
+}
+
+/// Common English function words: they say nothing about a book's genre.
+const STOP_WORDS: &str = "about above after again against all also am an and any are as at be \
+because been before being below between both but by can could did do does doing down during \
+each even ever every few for from further get got had has have having he her here hers herself \
+him himself his how however if in into is it its itself just let like may me might more most \
+much must my myself never no nor not now of off on once one only or other our ours ourselves out \
+over own same shall she should so some still such than that the their theirs them themselves \
+then there these they this those though through to too under until up upon us very was we were \
+what when where whether which while who whom whose why will with within without would yet you \
+your yours yourself yourselves";
+
+impl Default for Tokenizer {
+    fn default() -> Self {
+        let mut stop_words: Vec<String> =
+            STOP_WORDS.split_whitespace().map(str::to_owned).collect();
+        stop_words.sort();
+        stop_words.dedup();
+        Tokenizer {
+            min_token_len: 2,
+            drop_numeric: true,
+            stop_words,
+        }
+    }
+}
+
+impl Tokenizer {
+    /// The tokens of `text`, in order, repeats kept.
+    pub fn tokens<'a>(&'a self, text: &'a str) -> impl Iterator<Item = String> + 'a {
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(move |token| token.len() >= self.min_token_len)
+            .filter(move |token| !(self.drop_numeric && token.bytes().all(|b| b.is_ascii_digit())))
+            .map(str::to_ascii_lowercase)
+            .filter(move |token| self.stop_words.binary_search(token).is_err())
+    }
+
+    /// How often each token occurs in `text`.
+    pub fn counts(&self, text: &str) -> BTreeMap<String, u32> {
+        let mut counts = BTreeMap::new();
+        for token in self.tokens(text) {
+            *counts.entry(token).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// A sparse vector: ascending term indices and their weights.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVector {
+    pub indices: Vec<u32>,
+    pub values: Vec<f64>,
+}
+
+impl SparseVector {
+    /// The dot product with a dense row.
+    pub fn dot(&self, dense: &[f64]) -> f64 {
+        self.indices
+            .iter()
+            .zip(&self.values)
+            .map(|(&i, &v)| v * dense[i as usize])
+            .sum()
+    }
+
+    /// The dot product with another sparse vector.
+    pub fn dot_sparse(&self, other: &SparseVector) -> f64 {
+        let (mut i, mut j, mut sum) = (0, 0, 0.0);
+        while i < self.indices.len() && j < other.indices.len() {
+            match self.indices[i].cmp(&other.indices[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    sum += self.values[i] * other.values[j];
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// TF-IDF over a fixed vocabulary. Stored in the model file.
+///
+/// For a document: `tf = 1 + ln(count)` for each vocabulary term it holds,
+/// times `idf[term]`, then divided by the vector's Euclidean norm (a document
+/// with no vocabulary term is the zero vector).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Vectorizer {
+    pub tokenizer: Tokenizer,
+    /// The terms, sorted; a term's index is its position.
+    pub vocabulary: Vec<String>,
+    /// `ln((1 + n) / (1 + df)) + 1` per term, over the `n` fitting documents.
+    pub idf: Vec<f64>,
+    #[serde(skip)]
+    index: HashMap<String, u32>,
+}
+
+/// How the vocabulary is chosen from the fitting documents.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VocabularyRules {
+    /// A term must occur in at least this many documents.
+    pub min_df: u32,
+    /// Keep at most this many terms, the most frequent by document count
+    /// (ties by term, alphabetically).
+    pub max_terms: usize,
+}
+
+impl Vectorizer {
+    /// Learns the vocabulary and IDF from `documents`.
+    pub fn fit<'a>(
+        tokenizer: Tokenizer,
+        rules: VocabularyRules,
+        documents: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut df: BTreeMap<String, u32> = BTreeMap::new();
+        let mut n = 0u32;
+        for document in documents {
+            n += 1;
+            for term in tokenizer.counts(document).into_keys() {
+                *df.entry(term).or_insert(0) += 1;
+            }
+        }
+        let mut kept: Vec<(String, u32)> =
+            df.into_iter().filter(|(_, d)| *d >= rules.min_df).collect();
+        // Most frequent first, then alphabetical: a total order, so the
+        // cut is the same on every run.
+        kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        kept.truncate(rules.max_terms);
+        kept.sort_by(|a, b| a.0.cmp(&b.0));
+        let idf = kept
+            .iter()
+            .map(|(_, d)| ((1.0 + f64::from(n)) / (1.0 + f64::from(*d))).ln() + 1.0)
+            .collect();
+        let vocabulary = kept.into_iter().map(|(term, _)| term).collect();
+        Vectorizer::new(tokenizer, vocabulary, idf)
+    }
+
+    /// A vectorizer from stored parts (the index is rebuilt).
+    pub fn new(tokenizer: Tokenizer, vocabulary: Vec<String>, idf: Vec<f64>) -> Self {
+        let index = vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, term)| (term.clone(), i as u32))
+            .collect();
+        Vectorizer {
+            tokenizer,
+            vocabulary,
+            idf,
+            index,
+        }
+    }
+
+    /// Rebuilds the term index after deserialising.
+    pub fn reindex(&mut self) {
+        self.index = self
+            .vocabulary
+            .iter()
+            .enumerate()
+            .map(|(i, term)| (term.clone(), i as u32))
+            .collect();
+    }
+
+    pub fn len(&self) -> usize {
+        self.vocabulary.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.vocabulary.is_empty()
+    }
+
+    /// The L2-normalised TF-IDF vector of `document`.
+    pub fn transform(&self, document: &str) -> SparseVector {
+        let mut entries: Vec<(u32, f64)> = self
+            .tokenizer
+            .counts(document)
+            .into_iter()
+            .filter_map(|(term, count)| {
+                let index = *self.index.get(&term)?;
+                let tf = 1.0 + f64::from(count).ln();
+                Some((index, tf * self.idf[index as usize]))
+            })
+            .collect();
+        entries.sort_by_key(|(index, _)| *index);
+        let norm = entries.iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            for (_, value) in &mut entries {
+                *value /= norm;
+            }
+        }
+        let (indices, values) = entries.into_iter().unzip();
+        SparseVector { indices, values }
+    }
+}
+
+/// The text a book is classified and compared by: title, then description.
+pub fn book_text(title: &str, description: &str) -> String {
+    format!("{title}\n{description}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_follow_the_stated_rules() {
+        let tokenizer = Tokenizer::default();
+        let tokens: Vec<String> = tokenizer
+            .tokens("The Café's 1984 edition: X-Men, RE-read at 2am!")
+            .collect();
+        // "the"/"at" are stop words, "s"/"x" too short, "1984" numeric,
+        // "é" separates ("caf"), "2am" has a letter so it stays.
+        assert_eq!(tokens, ["caf", "edition", "men", "re", "read", "2am"]);
+    }
+
+    #[test]
+    fn tf_idf_is_sublinear_smoothed_and_unit_length() {
+        let docs = ["apple apple banana", "banana cherry", "cherry apple"];
+        let v = Vectorizer::fit(
+            Tokenizer::default(),
+            VocabularyRules {
+                min_df: 1,
+                max_terms: 10,
+            },
+            docs,
+        );
+        assert_eq!(v.vocabulary, ["apple", "banana", "cherry"]);
+        let idf = ((1.0 + 3.0) / (1.0 + 2.0_f64)).ln() + 1.0;
+        assert!(v.idf.iter().all(|&x| (x - idf).abs() < 1e-15));
+        let x = v.transform("apple apple banana unknown");
+        assert_eq!(x.indices, [0, 1]);
+        let (a, b) = ((1.0 + 2f64.ln()) * idf, idf);
+        let norm = (a * a + b * b).sqrt();
+        assert!((x.values[0] - a / norm).abs() < 1e-15);
+        assert!((x.values[1] - b / norm).abs() < 1e-15);
+        assert!((x.dot_sparse(&x) - 1.0).abs() < 1e-12);
+        assert_eq!(v.transform("nothing known"), SparseVector::default());
+    }
+
+    #[test]
+    fn the_vocabulary_keeps_the_most_frequent_terms_deterministically() {
+        let docs = ["bb aa", "bb cc", "dd bb", "aa cc"];
+        let v = Vectorizer::fit(
+            Tokenizer::default(),
+            VocabularyRules {
+                min_df: 2,
+                max_terms: 2,
+            },
+            docs,
+        );
+        // df: bb 3, aa 2, cc 2, dd 1 -> bb, then aa before cc.
+        assert_eq!(v.vocabulary, ["aa", "bb"]);
+    }
+}
