@@ -4,6 +4,7 @@
 pub mod books;
 pub mod categories;
 pub mod health;
+pub mod ml;
 pub mod stats;
 
 use serde::Serialize;

@@ -8,36 +8,50 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 use bytes::Bytes;
 use http::{HeaderValue, Uri, header};
 use serde::Serialize;
 
+use super::body::JsonBody;
 use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::error::ApiError;
 use super::params::{
     BookIdQuery, BooksParams, FromQuery, ListRequest, NoParams, Pagination, PriceRangeParams,
-    Query, QueryParams, SearchParams, TopRatedParams, book_id,
+    Query, QueryParams, SearchParams, TopParams, TopRatedParams, book_id,
 };
 use super::route::Route;
 use crate::handlers;
 use crate::handlers::ListPage;
 use crate::handlers::books::BookView;
+use crate::handlers::ml::PredictionRequest;
+use crate::ml::{ModelError, ModelFile};
 use crate::store::{Store, StoreError};
 
 const JSON: &str = "application/json";
 
-/// What every handler shares: the database, opened once per process (or
-/// the reason it could not be).
+/// What every handler shares: the database, opened once per process, and
+/// the model, loaded once by the processes that serve a route using it (or
+/// the reason either could not be).
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<Result<Store, StoreError>>,
+    model: Option<Arc<Result<ModelFile, ModelError>>>,
 }
 
 impl AppState {
     pub fn new(store: Result<Store, StoreError>) -> Self {
         AppState {
             store: Arc::new(store),
+            model: None,
+        }
+    }
+
+    /// The state with a model (or the reason it could not be loaded).
+    pub fn with_model(self, model: Result<ModelFile, ModelError>) -> Self {
+        AppState {
+            model: Some(Arc::new(model)),
+            ..self
         }
     }
 
@@ -48,6 +62,15 @@ impl AppState {
 
     fn store(&self) -> Result<&Store, ApiError> {
         self.store_handle().map_err(|_| ApiError::UNAVAILABLE)
+    }
+
+    /// The model, if this process loaded one and it was sound.
+    pub fn model_handle(&self) -> Option<&ModelFile> {
+        self.model.as_deref().and_then(|m| m.as_ref().ok())
+    }
+
+    fn model(&self) -> Result<&ModelFile, ApiError> {
+        self.model_handle().ok_or(ApiError::ModelUnavailable)
     }
 }
 
@@ -63,6 +86,8 @@ pub fn method_router(route: Route) -> MethodRouter<AppState> {
         Route::Categories => get(categories),
         Route::StatsOverview => get(stats_overview),
         Route::StatsCategories => get(stats_categories),
+        Route::MlPredictions => post(predictions),
+        Route::MlModel => get(model),
         Route::OpenApi => get(openapi),
     }
 }
@@ -74,7 +99,9 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
         | Route::Categories
         | Route::StatsOverview
         | Route::StatsCategories
+        | Route::MlModel
         | Route::OpenApi => NoParams::ALLOWED,
+        Route::MlPredictions => TopParams::ALLOWED,
         Route::BookById => BookIdQuery::ALLOWED,
         Route::Books => BooksParams::ALLOWED,
         Route::BooksSearch => SearchParams::ALLOWED,
@@ -288,6 +315,70 @@ async fn stats_categories(
         "",
         |store| Ok((json(&handlers::stats::categories(store)?), None)),
     )
+}
+
+/// Predict categories
+///
+/// The category of each book, from its title and description, by the model
+/// of `/api/v1/ml/model`: the most probable category, its probability, and
+/// the `top` most probable (ties by name). Give `instances` (any text) or
+/// `book_ids` (catalogue books; an unknown id is a 422). 503 when the model
+/// file is missing or corrupt; the rest of the API still answers.
+#[utoipa::path(post, path = Route::MlPredictions.path(), operation_id = "predictCategories", tag = "ml",
+    params(TopParams), request_body = PredictionRequest,
+    responses((status = 200, description = "OK", body = handlers::ml::PredictionResponse)))]
+async fn predictions(
+    State(state): State<AppState>,
+    query: Query<TopParams>,
+    JsonBody(request): JsonBody<PredictionRequest>,
+) -> Result<Response, ApiError> {
+    let model = state.model()?;
+    // The store is needed only to look books up by id.
+    let store = state.store_handle().ok();
+    let answer = handlers::ml::predict(model, store, &request, query.params.0)?;
+    let cache = Route::MlPredictions.cache_policy().cache_control();
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(JSON)),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        ],
+        json(&answer),
+    )
+        .into_response())
+}
+
+/// The model and its card
+///
+/// The served category model: its name, version (the model file's content
+/// hash), classes, and its card: the data and split it was trained and
+/// evaluated on, the algorithm and how it was chosen, held-out figures next
+/// to the majority baseline, what training found for price and rating, and
+/// its limitations.
+#[utoipa::path(get, path = Route::MlModel.path(), operation_id = "getModel", tag = "ml",
+    responses((status = 200, description = "OK", body = handlers::ml::ModelView)))]
+async fn model(
+    State(state): State<AppState>,
+    if_none_match: IfNoneMatch,
+    _: Query<NoParams>,
+) -> Result<Response, ApiError> {
+    let model = state.model()?;
+    let cache = Route::MlModel.cache_policy().cache_control();
+    let etag = etag_of(&[
+        crate::VERSION.as_bytes(),
+        model.version.as_bytes(),
+        Route::MlModel.path().as_bytes(),
+    ]);
+    if if_none_match.lists(&etag) {
+        return Ok(not_modified(&etag, cache));
+    }
+    let body = json(&handlers::ml::model_view(model));
+    Ok(conditional::respond(
+        &if_none_match,
+        &etag,
+        cache,
+        JSON,
+        body,
+    ))
 }
 
 /// A page of books, with its `Link` header.

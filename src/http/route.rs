@@ -16,6 +16,8 @@ pub enum Route {
     Categories,
     StatsOverview,
     StatsCategories,
+    MlPredictions,
+    MlModel,
     OpenApi,
 }
 
@@ -85,6 +87,16 @@ impl RouteSpec {
             access: Access::Public,
         }
     }
+
+    /// A POST anyone may call; its answers are never stored.
+    const fn public_write(path: &'static str) -> Self {
+        RouteSpec {
+            path,
+            methods: Methods::Write,
+            cache: CachePolicy::NoStore,
+            access: Access::Public,
+        }
+    }
 }
 
 impl CachePolicy {
@@ -112,7 +124,7 @@ pub enum Access {
 }
 
 impl Route {
-    pub const ALL: [Route; 10] = [
+    pub const ALL: [Route; 12] = [
         Route::Health,
         Route::Books,
         Route::BookById,
@@ -122,6 +134,8 @@ impl Route {
         Route::Categories,
         Route::StatsOverview,
         Route::StatsCategories,
+        Route::MlPredictions,
+        Route::MlModel,
         Route::OpenApi,
     ];
 
@@ -140,8 +154,16 @@ impl Route {
             Route::Categories => RouteSpec::public_read("/api/v1/categories", Immutable),
             Route::StatsOverview => RouteSpec::public_read("/api/v1/stats/overview", Immutable),
             Route::StatsCategories => RouteSpec::public_read("/api/v1/stats/categories", Immutable),
+            Route::MlPredictions => RouteSpec::public_write("/api/v1/ml/predictions"),
+            Route::MlModel => RouteSpec::public_read("/api/v1/ml/model", Immutable),
             Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),
         }
+    }
+
+    /// Whether the route answers from the model file, which is then loaded
+    /// at start (and only then: the other functions never read it).
+    pub const fn uses_model(self) -> bool {
+        matches!(self, Route::MlPredictions | Route::MlModel)
     }
 
     /// The public path, with `{id}` for the one dynamic segment.

@@ -8,8 +8,19 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use super::{
-    BookIdQuery, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_TEXT_CHARS, ORDERS, SORT_KEYS,
+    BookIdQuery, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_TEXT_CHARS, MAX_TOP, ORDERS,
+    SORT_KEYS, TopParams,
 };
+use crate::handlers::ml::DEFAULT_TOP;
+
+impl IntoParams for TopParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        Self::ALLOWED
+            .iter()
+            .map(|name| query_parameter(name, Self::ALLOWED, "id"))
+            .collect()
+    }
+}
 
 /// Documented as the path parameter it repeats: the path is where a client
 /// gives the id.
@@ -77,6 +88,13 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
         "min_price" | "min" => price("Lowest price, inclusive.", Some(10)),
         "max_price" => price("Highest price, inclusive; not below `min_price`.", Some(50)),
         "max" => price("Highest price, inclusive; not below `min`.", Some(20)),
+        "top" => (
+            format!(
+                "How many ranked categories each prediction lists, 1 to {MAX_TOP} (at most the model's class count)."
+            ),
+            integer(1, MAX_TOP).default(Some(json!(DEFAULT_TOP))),
+            Some(json!(DEFAULT_TOP)),
+        ),
         "min_rating" => (
             "Only books rated at least this many stars.".into(),
             integer(1, 5),

@@ -281,6 +281,22 @@ impl FromQuery for BookIdQuery {
     }
 }
 
+/// `/ml/predictions`' `top`: how many ranked categories each prediction
+/// lists (capped at the model's class count).
+#[derive(Debug, Clone, Copy)]
+pub struct TopParams(pub u32);
+
+/// The largest `top`.
+pub const MAX_TOP: u32 = 50;
+
+impl FromQuery for TopParams {
+    const ALLOWED: &'static [&'static str] = &["top"];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+        let default = crate::handlers::ml::DEFAULT_TOP;
+        Ok(TopParams(query.integer("top", 1, MAX_TOP, default)?))
+    }
+}
+
 /// A list endpoint's request: which books, which page.
 #[derive(Debug, Clone)]
 pub struct ListRequest {
