@@ -112,6 +112,12 @@ def check_predictions(body, data):
     expect(len(predictions) == 1 and predictions[0].get("category"), f"predictions: {predictions!r}")
 
 
+def check_training_data(body, data):
+    expect(body.get("count") == data.count and len(body.get("items") or []) == data.count,
+           f"count {body.get('count')!r}, not {data.count}")
+    expect(body.get("items")[0].get("id") == int(data.first["id"]), "the first row is not the first book")
+
+
 def check_id_refused(body, _data):
     expect(body.get("status") == 400 and body.get("parameter") == "id", f"not an id problem: {body!r}")
 
@@ -143,6 +149,7 @@ def checks(data):
         "api/v1/categories.rs": ("/api/v1/categories", check_categories),
         "api/v1/stats/overview.rs": ("/api/v1/stats/overview", check_overview),
         "api/v1/stats/categories.rs": ("/api/v1/stats/categories", check_categories),
+        "api/v1/ml/training-data.rs": ("/api/v1/ml/training-data?columns=id,category", check_training_data),
         "api/v1/ml/predictions.rs": [
             ("/api/v1/ml/predictions", 200, check_predictions, {"book_ids": [int(book)]}),
         ],

@@ -17,8 +17,9 @@ use super::body::JsonBody;
 use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::error::ApiError;
 use super::params::{
-    BookIdQuery, BooksParams, FromQuery, ListRequest, NoParams, Pagination, PriceRangeParams,
-    Query, QueryParams, SearchParams, TopParams, TopRatedParams, book_id,
+    BookIdQuery, BooksParams, DataFormat, FromQuery, ListRequest, NoParams, Pagination,
+    PriceRangeParams, Query, QueryParams, SearchParams, TopParams, TopRatedParams,
+    TrainingDataParams, book_id,
 };
 use super::route::Route;
 use crate::handlers;
@@ -29,6 +30,7 @@ use crate::ml::{ModelError, ModelFile};
 use crate::store::{Store, StoreError};
 
 const JSON: &str = "application/json";
+const CSV: &str = "text/csv; charset=utf-8; header=present";
 
 /// What every handler shares: the database, opened once per process, and
 /// the model, loaded once by the processes that serve a route using it (or
@@ -86,6 +88,7 @@ pub fn method_router(route: Route) -> MethodRouter<AppState> {
         Route::Categories => get(categories),
         Route::StatsOverview => get(stats_overview),
         Route::StatsCategories => get(stats_categories),
+        Route::MlTrainingData => get(training_data),
         Route::MlPredictions => post(predictions),
         Route::MlModel => get(model),
         Route::OpenApi => get(openapi),
@@ -102,6 +105,7 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
         | Route::MlModel
         | Route::OpenApi => NoParams::ALLOWED,
         Route::MlPredictions => TopParams::ALLOWED,
+        Route::MlTrainingData => TrainingDataParams::ALLOWED,
         Route::BookById => BookIdQuery::ALLOWED,
         Route::Books => BooksParams::ALLOWED,
         Route::BooksSearch => SearchParams::ALLOWED,
@@ -317,6 +321,90 @@ async fn stats_categories(
     )
 }
 
+/// The dataset, ready to train on
+///
+/// Every book as one row of training columns (`columns` keeps a subset, in
+/// the order given), for the whole catalogue or one side of the train/test
+/// split. A book is in the test split when the first 8 bytes of
+/// SHA-256(`"{seed}:{id}"`), big-endian, divided by 2^64, are below
+/// `test_size`: stable when books are added or removed, and the same for
+/// JSON and CSV. The defaults are the split the served model was evaluated
+/// on. `format=csv` (or `Accept: text/csv`) answers RFC 4180 CSV with a
+/// header row, as a download.
+#[utoipa::path(get, path = Route::MlTrainingData.path(), operation_id = "getTrainingData", tag = "ml",
+    params(TrainingDataParams),
+    responses((status = 200, description = "OK", content(
+        (handlers::ml::TrainingData = "application/json"),
+        (String = "text/csv", example = "id,split,title\r\n1,train,\"1,000 Places to See Before You Die\"\r\n"),
+    ))))]
+async fn training_data(
+    State(state): State<AppState>,
+    if_none_match: IfNoneMatch,
+    headers: http::HeaderMap,
+    query: Query<TrainingDataParams>,
+) -> Result<Response, ApiError> {
+    let params = &query.params;
+    let format = params.format.unwrap_or_else(|| preferred_format(&headers));
+    let key = format!("{}#{}", query.raw.canonical(), format.as_str());
+    let content_type = match format {
+        DataFormat::Json => JSON,
+        DataFormat::Csv => CSV,
+    };
+    let route = Route::MlTrainingData;
+    let mut response = immutable_as(&state, &if_none_match, route, &key, content_type, |store| {
+        let rows = handlers::ml::training_rows(store, params)?;
+        let body = match format {
+            DataFormat::Json => json(&handlers::ml::training_data(params, rows)),
+            DataFormat::Csv => Bytes::from(crate::ml::dataset::to_csv(&params.columns, &rows)),
+        };
+        Ok((body, None))
+    })?;
+    let headers = response.headers_mut();
+    // The answer depends on Accept when `format` is not given.
+    headers.insert(header::VARY, HeaderValue::from_static("accept"));
+    if format == DataFormat::Csv {
+        let name = format!(
+            "attachment; filename=\"books-{}-seed{}-test{}.csv\"",
+            params.split.as_str(),
+            params.rule.seed,
+            params.rule.test_size
+        );
+        if let Ok(value) = HeaderValue::from_str(&name) {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
+}
+
+/// CSV when `Accept` ranks `text/csv` above `application/json`; else JSON.
+fn preferred_format(headers: &http::HeaderMap) -> DataFormat {
+    let mut csv = 0.0f32;
+    let mut json = 0.0f32;
+    let ranges = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    for range in ranges {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("").to_ascii_lowercase();
+        let q = parts
+            .find_map(|p| p.strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match media.as_str() {
+            "text/csv" => csv = csv.max(q),
+            "application/json" => json = json.max(q),
+            _ => {}
+        }
+    }
+    if csv > 0.0 && csv > json {
+        DataFormat::Csv
+    } else {
+        DataFormat::Json
+    }
+}
+
 /// Predict categories
 ///
 /// The category of each book, from its title and description, by the model
@@ -409,6 +497,18 @@ fn immutable(
     key: &str,
     produce: impl FnOnce(&Store) -> Result<(Bytes, Option<String>), ApiError>,
 ) -> Result<Response, ApiError> {
+    immutable_as(state, if_none_match, route, key, JSON, produce)
+}
+
+/// [`immutable`], answering as `content_type`.
+fn immutable_as(
+    state: &AppState,
+    if_none_match: &IfNoneMatch,
+    route: Route,
+    key: &str,
+    content_type: &'static str,
+    produce: impl FnOnce(&Store) -> Result<(Bytes, Option<String>), ApiError>,
+) -> Result<Response, ApiError> {
     let store = state.store()?;
     let cache = route.cache_policy().cache_control();
     let etag = etag_of(&[
@@ -421,7 +521,7 @@ fn immutable(
         return Ok(not_modified(&etag, cache));
     }
     let (body, link) = produce(store)?;
-    let mut response = conditional::respond(if_none_match, &etag, cache, JSON, body);
+    let mut response = conditional::respond(if_none_match, &etag, cache, content_type, body);
     if let Some(value) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         response.headers_mut().insert(header::LINK, value);
     }

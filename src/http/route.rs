@@ -16,6 +16,7 @@ pub enum Route {
     Categories,
     StatsOverview,
     StatsCategories,
+    MlTrainingData,
     MlPredictions,
     MlModel,
     OpenApi,
@@ -124,7 +125,7 @@ pub enum Access {
 }
 
 impl Route {
-    pub const ALL: [Route; 12] = [
+    pub const ALL: [Route; 13] = [
         Route::Health,
         Route::Books,
         Route::BookById,
@@ -134,6 +135,7 @@ impl Route {
         Route::Categories,
         Route::StatsOverview,
         Route::StatsCategories,
+        Route::MlTrainingData,
         Route::MlPredictions,
         Route::MlModel,
         Route::OpenApi,
@@ -154,6 +156,7 @@ impl Route {
             Route::Categories => RouteSpec::public_read("/api/v1/categories", Immutable),
             Route::StatsOverview => RouteSpec::public_read("/api/v1/stats/overview", Immutable),
             Route::StatsCategories => RouteSpec::public_read("/api/v1/stats/categories", Immutable),
+            Route::MlTrainingData => RouteSpec::public_read("/api/v1/ml/training-data", Immutable),
             Route::MlPredictions => RouteSpec::public_write("/api/v1/ml/predictions"),
             Route::MlModel => RouteSpec::public_read("/api/v1/ml/model", Immutable),
             Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),

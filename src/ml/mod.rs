@@ -3,6 +3,7 @@
 //! model file, served by `/api/v1/ml/predictions`) and its card.
 
 pub mod card;
+pub mod dataset;
 pub mod linear;
 pub mod model;
 pub mod split;

@@ -181,6 +181,7 @@ async fn every_function_binary_answers_its_route_with_real_data() {
                 assert_eq!(json["model"]["served_by"], "model-file");
             }
             Route::MlModel => assert_eq!(json["name"], "book-category"),
+            Route::MlTrainingData => assert_eq!(json["count"], 1000),
         }
         // One JSON log line per request on stdout.
         let log = function.stop();

@@ -13,6 +13,7 @@ mod docs_browser;
 mod drift;
 mod functions;
 mod mirror_e2e;
+mod ml;
 mod openapi;
 mod scrape_parse;
 mod server;

@@ -345,7 +345,12 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
                     "{context}: {description}"
                 );
             }
-            if schema["type"] == "string" && schema.get("enum").is_none() && p["in"] == "query" {
+            // Free text (no enum, no pattern) refuses control characters.
+            if schema["type"] == "string"
+                && schema.get("enum").is_none()
+                && schema.get("pattern").is_none()
+                && p["in"] == "query"
+            {
                 assert!(
                     description.contains("control characters are refused"),
                     "{context}: {description}"
@@ -417,6 +422,20 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                         bad.push((min - 1).to_string());
                     }
                 }
+                // A share: strictly between its bounds.
+                Some("number") if schema.get("exclusiveMaximum").is_some() => {
+                    assert_eq!(schema["exclusiveMinimum"], 0, "{name}");
+                    assert_eq!(schema["exclusiveMaximum"], 1, "{name}");
+                    good.extend(["0.1".into(), "0.5".into(), "0.999999".into()]);
+                    bad.extend([
+                        "0".into(),
+                        "1".into(),
+                        "1.5".into(),
+                        "-0.2".into(),
+                        "NaN".into(),
+                    ]);
+                }
+                // An amount in GBP.
                 Some("number") => {
                     assert_eq!(schema["minimum"], 0, "{name}");
                     good.extend(["0".into(), "12.5".into(), "12.50".into()]);
@@ -428,6 +447,14 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                         good.extend([value.to_owned(), value.to_uppercase()]);
                     }
                     bad.push("zzz".into());
+                }
+                // A list of names: the example, and a name that is none.
+                Some("string") if schema.get("pattern").is_some() => {
+                    let pattern = schema["pattern"].as_str().expect("pattern");
+                    let example = p["example"].as_str().expect("a string example");
+                    good.push(example.to_owned());
+                    bad.extend(["zzz".into(), format!("{example},zzz")]);
+                    assert!(!pattern.is_empty());
                 }
                 Some("string") => {
                     let max = schema["maxLength"].as_u64().expect("maxLength") as usize;

@@ -70,6 +70,7 @@ const DESCRIPTION: &str = concat!(
         endpoints::categories,
         endpoints::stats_overview,
         endpoints::stats_categories,
+        endpoints::training_data,
         endpoints::predictions,
         endpoints::model,
         endpoints::openapi,
