@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::bayes;
 use super::metrics::evaluate;
 use crate::domain::Book;
+use crate::ml::features;
 use crate::ml::linear::LinearClassifier;
 use crate::ml::text::{Tokenizer, VocabularyRules, book_text};
 
@@ -264,12 +265,14 @@ impl Design {
     }
 }
 
+/// The `title_chars` feature of `/api/v1/ml/features`.
 fn title_chars(book: &Book) -> f64 {
-    book.title.chars().count() as f64
+    features::chars(&book.title) as f64
 }
 
+/// The `description_words` feature of `/api/v1/ml/features`.
 fn description_words(book: &Book) -> f64 {
-    book.description.split_whitespace().count() as f64
+    features::words(&book.description) as f64
 }
 
 /// Ridge regression with an unpenalised intercept; returns the predictor.
