@@ -118,6 +118,23 @@ def check_training_data(body, data):
     expect(body.get("items")[0].get("id") == int(data.first["id"]), "the first row is not the first book")
 
 
+def check_features(body, data):
+    features = {f.get("name"): f for f in body.get("features") or []}
+    expect(features, "no features")
+    expect(body.get("data", {}).get("books") == data.count,
+           f"data.books is {body.get('data', {}).get('books')!r}, not {data.count}")
+    for name, f in features.items():
+        expect(f.get("type") in ("numeric", "categorical", "boolean", "text"), f"{name}: type {f.get('type')!r}")
+    stock = [w.get("code") for w in features.get("stock", {}).get("warnings") or []]
+    expect("leaks_id" in stock, f"stock is not flagged as leaking the id: {stock!r}")
+    expect("tax" in (body.get("flagged") or {}).get("constant", []), "tax is not flagged constant")
+    category = next((t for t in body.get("targets") or [] if t.get("name") == "category"), {})
+    if data.model_version is not None:
+        expect(body.get("model", {}).get("version") == data.model_version,
+               f"model {body.get('model')!r}, not version {data.model_version!r}")
+        expect(category.get("finding"), "no finding for the category target")
+
+
 def check_id_refused(body, _data):
     expect(body.get("status") == 400 and body.get("parameter") == "id", f"not an id problem: {body!r}")
 
@@ -154,6 +171,7 @@ def checks(data):
             ("/api/v1/ml/predictions", 200, check_predictions, {"book_ids": [int(book)]}),
         ],
         "api/v1/ml/model.rs": ("/api/v1/ml/model", check_model),
+        "api/v1/ml/features.rs": ("/api/v1/ml/features", check_features),
         "api/v1/openapi.json.rs": ("/api/v1/openapi.json", check_openapi),
     }
 

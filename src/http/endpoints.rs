@@ -91,6 +91,7 @@ pub fn method_router(route: Route) -> MethodRouter<AppState> {
         Route::MlTrainingData => get(training_data),
         Route::MlPredictions => post(predictions),
         Route::MlModel => get(model),
+        Route::MlFeatures => get(features),
         Route::OpenApi => get(openapi),
     }
 }
@@ -103,6 +104,7 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
         | Route::StatsOverview
         | Route::StatsCategories
         | Route::MlModel
+        | Route::MlFeatures
         | Route::OpenApi => NoParams::ALLOWED,
         Route::MlPredictions => TopParams::ALLOWED,
         Route::MlTrainingData => TrainingDataParams::ALLOWED,
@@ -467,6 +469,36 @@ async fn model(
         JSON,
         body,
     ))
+}
+
+/// The feature dictionary
+///
+/// Every feature a model may read about a book, one entry each: its name,
+/// type (numeric, categorical, boolean or text), role (identifier, target
+/// or feature), unit, the column it comes from and how it is derived; its
+/// statistics over the catalogue (numeric: count, mean, std, quartiles,
+/// min/max, distinct values and the Spearman correlation with the book id;
+/// categorical: the most common values; boolean: the true share; text:
+/// empty count and lengths); and warnings computed from them: constant
+/// columns, columns that follow the book id (`leaks_id`) and columns
+/// identical to a target. Then the targets (category, price, rating) with
+/// what training found for each, from the model card, and the train/test
+/// split. Without a sound model file the dictionary still answers, with
+/// the findings null.
+#[utoipa::path(get, path = Route::MlFeatures.path(), operation_id = "getFeatures", tag = "ml",
+    responses((status = 200, description = "OK", body = handlers::ml_features::FeaturesView)))]
+async fn features(
+    State(state): State<AppState>,
+    if_none_match: IfNoneMatch,
+    _: Query<NoParams>,
+) -> Result<Response, ApiError> {
+    // The answer follows from the data and the model's card: the ETag
+    // covers both (`immutable` adds the data's hash).
+    let model = state.model_handle();
+    let key = model.map_or("no-model", |m| m.version.as_str());
+    immutable(&state, &if_none_match, Route::MlFeatures, key, |store| {
+        Ok((json(&handlers::ml_features::features(store, model)?), None))
+    })
 }
 
 /// A page of books, with its `Link` header.

@@ -19,6 +19,7 @@ pub enum Route {
     MlTrainingData,
     MlPredictions,
     MlModel,
+    MlFeatures,
     OpenApi,
 }
 
@@ -125,7 +126,7 @@ pub enum Access {
 }
 
 impl Route {
-    pub const ALL: [Route; 13] = [
+    pub const ALL: [Route; 14] = [
         Route::Health,
         Route::Books,
         Route::BookById,
@@ -138,6 +139,7 @@ impl Route {
         Route::MlTrainingData,
         Route::MlPredictions,
         Route::MlModel,
+        Route::MlFeatures,
         Route::OpenApi,
     ];
 
@@ -159,14 +161,19 @@ impl Route {
             Route::MlTrainingData => RouteSpec::public_read("/api/v1/ml/training-data", Immutable),
             Route::MlPredictions => RouteSpec::public_write("/api/v1/ml/predictions"),
             Route::MlModel => RouteSpec::public_read("/api/v1/ml/model", Immutable),
+            Route::MlFeatures => RouteSpec::public_read("/api/v1/ml/features", Immutable),
             Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),
         }
     }
 
     /// Whether the route answers from the model file, which is then loaded
-    /// at start (and only then: the other functions never read it).
+    /// at start (and only then: the other functions never read it). The
+    /// feature dictionary reads the card's findings, and answers without them.
     pub const fn uses_model(self) -> bool {
-        matches!(self, Route::MlPredictions | Route::MlModel)
+        matches!(
+            self,
+            Route::MlPredictions | Route::MlModel | Route::MlFeatures
+        )
     }
 
     /// The public path, with `{id}` for the one dynamic segment.

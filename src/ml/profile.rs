@@ -215,9 +215,13 @@ fn describe(feature: &Feature, values: &[FeatureValue<'_>], ids: &[f64]) -> Feat
         let lengths: Vec<(usize, usize)> = texts.iter().map(|t| (chars(t), words(t))).collect();
         TextStats {
             empty: texts.iter().filter(|t| t.is_empty()).count(),
-            mean_chars: mean(&lengths.iter().map(|l| l.0 as f64).collect::<Vec<_>>()),
+            mean_chars: tidy(mean(
+                &lengths.iter().map(|l| l.0 as f64).collect::<Vec<_>>(),
+            )),
             max_chars: lengths.iter().map(|l| l.0).max().unwrap_or(0),
-            mean_words: mean(&lengths.iter().map(|l| l.1 as f64).collect::<Vec<_>>()),
+            mean_words: tidy(mean(
+                &lengths.iter().map(|l| l.1 as f64).collect::<Vec<_>>(),
+            )),
             max_words: lengths.iter().map(|l| l.1).max().unwrap_or(0),
         }
     });
@@ -291,15 +295,22 @@ fn numeric_stats(numbers: &[f64], ids: &[f64]) -> NumericStats {
     let mut sorted = numbers.to_vec();
     sorted.sort_by(f64::total_cmp);
     NumericStats {
-        mean: mean(numbers),
-        std: sample_std(numbers),
+        mean: tidy(mean(numbers)),
+        std: tidy(sample_std(numbers)),
         min: sorted[0],
-        p25: quantile(&sorted, 0.25),
-        median: quantile(&sorted, 0.5),
-        p75: quantile(&sorted, 0.75),
+        p25: tidy(quantile(&sorted, 0.25)),
+        median: tidy(quantile(&sorted, 0.5)),
+        p75: tidy(quantile(&sorted, 0.75)),
         max: sorted[sorted.len() - 1],
-        spearman_with_id: spearman(numbers, ids),
+        spearman_with_id: spearman(numbers, ids).map(tidy),
     }
+}
+
+/// `value` to 12 significant digits: the figures keep every meaningful
+/// digit and lose the last bits of floating-point noise (`35.98`, not
+/// `35.980000000000004`).
+fn tidy(value: f64) -> f64 {
+    format!("{value:.11e}").parse().unwrap_or(value)
 }
 
 /// A value as a warning quotes it.
@@ -467,6 +478,15 @@ mod tests {
         // Constant: undefined.
         assert_eq!(spearman(&x, &[3.0; 20]), None);
         assert_eq!(pearson(&[1.0], &[2.0]), None);
+    }
+
+    #[test]
+    fn figures_lose_only_floating_point_noise() {
+        assert_eq!(tidy(35.980000000000004), 35.98);
+        assert_eq!(tidy(0.1 + 0.2), 0.3);
+        assert_eq!(tidy(0.993_476_787_346_401_5), 0.993_476_787_346);
+        assert_eq!(tidy(-1.0), -1.0);
+        assert_eq!(tidy(0.0), 0.0);
     }
 
     #[test]

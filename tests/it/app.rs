@@ -297,6 +297,7 @@ pub fn bad_inputs() -> Vec<BadInput> {
         ),
         get("/ml/training-data?format=xml", 400, Some("format")),
         get("/ml/model?verbose=1", 400, Some("verbose")),
+        get("/ml/features?split=train", 400, Some("split")),
         (
             Method::POST,
             "/api/v1/ml/predictions?top=0".to_owned(),

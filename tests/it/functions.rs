@@ -182,6 +182,12 @@ async fn every_function_binary_answers_its_route_with_real_data() {
             }
             Route::MlModel => assert_eq!(json["name"], "book-category"),
             Route::MlTrainingData => assert_eq!(json["count"], 1000),
+            Route::MlFeatures => {
+                assert_eq!(json["data"]["books"], 1000);
+                // The model bundled with it: the targets' findings are there.
+                assert!(json["model"]["version"].is_string(), "{json}");
+                assert!(json["targets"][0]["finding"].is_object(), "{json}");
+            }
         }
         // One JSON log line per request on stdout.
         let log = function.stop();

@@ -14,6 +14,7 @@ mod drift;
 mod functions;
 mod mirror_e2e;
 mod ml;
+mod ml_features;
 mod openapi;
 mod scrape_parse;
 mod server;
