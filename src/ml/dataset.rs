@@ -46,12 +46,13 @@ pub struct Column {
     pub value: fn(&Book, Split) -> Cell,
 }
 
+/// The feature table's definitions (`/api/v1/ml/features` describes them).
 fn words(text: &str) -> u64 {
-    text.split_whitespace().count() as u64
+    super::features::words(text) as u64
 }
 
 fn chars(text: &str) -> u64 {
-    text.chars().count() as u64
+    super::features::chars(text) as u64
 }
 
 /// Every column, in the order a full row lists them.

@@ -22,7 +22,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::Book;
+use crate::domain::{Book, Price};
 
 /// What kind of values a feature holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -50,11 +50,13 @@ pub enum Role {
 }
 
 /// One feature's value for one book: a JSON number, string or boolean.
+/// Amounts are written with two decimals, as everywhere in the API.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum FeatureValue<'a> {
     Integer(i64),
     Number(f64),
+    Price(Price),
     Bool(bool),
     Text(Cow<'a, str>),
 }
@@ -66,6 +68,7 @@ impl FeatureValue<'_> {
         match self {
             FeatureValue::Integer(v) => Some(*v as f64),
             FeatureValue::Number(v) => Some(*v),
+            FeatureValue::Price(p) => Some(p.pence() as f64 / 100.0),
             FeatureValue::Bool(v) => Some(f64::from(u8::from(*v))),
             FeatureValue::Text(_) => None,
         }
@@ -83,20 +86,22 @@ impl FeatureValue<'_> {
         match self {
             FeatureValue::Integer(v) => FeatureValue::Integer(v),
             FeatureValue::Number(v) => FeatureValue::Number(v),
+            FeatureValue::Price(p) => FeatureValue::Price(p),
             FeatureValue::Bool(v) => FeatureValue::Bool(v),
             FeatureValue::Text(text) => FeatureValue::Text(Cow::Owned(text.into_owned())),
         }
     }
 }
 
-/// As a CSV field would hold it: numbers as JSON writes them, `true`/`false`,
-/// text as it is.
+/// As a CSV field would hold it: numbers as JSON writes them (amounts with
+/// two decimals), `true`/`false`, text as it is.
 impl fmt::Display for FeatureValue<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FeatureValue::Integer(v) => v.fmt(f),
             // serde_json's shortest round-trip form (`26.08`, `0.0`).
             FeatureValue::Number(v) => f.write_str(&serde_json::Value::from(*v).to_string()),
+            FeatureValue::Price(p) => p.fmt(f),
             FeatureValue::Bool(v) => v.fmt(f),
             FeatureValue::Text(text) => f.write_str(text),
         }
@@ -179,10 +184,8 @@ fn text(value: &str) -> FeatureValue<'_> {
     FeatureValue::Text(Cow::Borrowed(value))
 }
 
-fn pounds(price: crate::domain::Price) -> FeatureValue<'static> {
-    // Pence / 100 is the nearest double to the two-decimal amount, which
-    // JSON writes back as those two decimals.
-    FeatureValue::Number(price.pence() as f64 / 100.0)
+fn pounds(price: Price) -> FeatureValue<'static> {
+    FeatureValue::Price(price)
 }
 
 const fn column(
@@ -386,7 +389,7 @@ pub const FEATURES: &[Feature] = &[
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::domain::{BookId, Price, Rating};
+    use crate::domain::{BookId, Rating};
     use std::collections::BTreeSet;
 
     pub(crate) fn book(id: u32, title: &str, description: &str, pence: u64, stock: u32) -> Book {
@@ -449,7 +452,7 @@ pub(crate) mod tests {
         let json = |name: &str| serde_json::to_string(&feature(name).unwrap().of(&b)).unwrap();
         assert_eq!(json("id"), "7");
         assert_eq!(json("price"), "26.08");
-        assert_eq!(json("tax"), "0.0");
+        assert_eq!(json("tax"), "0.00");
         assert_eq!(json("title"), "\"Ünïcode  title\"");
         assert_eq!(json("title_chars"), "14");
         assert_eq!(json("title_words"), "2");
