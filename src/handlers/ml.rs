@@ -205,41 +205,7 @@ pub struct TrainingData {
     /// Rows in `items`.
     pub count: usize,
     /// One object per book, by id, with exactly `columns`.
-    #[schema(value_type = Vec<DatasetRow>)]
     pub items: Vec<Row>,
-}
-
-/// A dataset row with every column; a request's `columns` keeps a subset.
-/// (The rows themselves are built from [`dataset::COLUMNS`]; a test pins
-/// this description to it.)
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct DatasetRow {
-    #[schema(minimum = 1)]
-    id: Option<u32>,
-    /// `train` or `test`: the book's side of the split.
-    #[schema(value_type = Option<String>, pattern = "^(train|test)$")]
-    split: Option<String>,
-    title: Option<String>,
-    /// May be empty.
-    description: Option<String>,
-    /// The target of the served model.
-    category: Option<String>,
-    /// GBP, two decimals.
-    price: Option<f64>,
-    #[schema(minimum = 1, maximum = 5)]
-    rating: Option<u8>,
-    /// Follows the site's book numbering: it leaks the id.
-    stock: Option<u32>,
-    /// `stock > 0`.
-    in_stock: Option<bool>,
-    title_chars: Option<u32>,
-    title_words: Option<u32>,
-    description_chars: Option<u32>,
-    description_words: Option<u32>,
-    upc: Option<String>,
-    image_url: Option<String>,
-    product_url: Option<String>,
 }
 
 /// The rows of the split and columns `params` ask for, by id.
@@ -259,7 +225,7 @@ pub fn training_data(params: &TrainingDataParams, rows: Vec<Row>) -> TrainingDat
         split: params.split.as_str(),
         seed: params.rule.seed,
         test_size: params.rule.test_size,
-        columns: params.columns.iter().map(|c| c.name).collect(),
+        columns: params.columns.iter().map(|c| c.name()).collect(),
         count: rows.len(),
         items: rows,
     }

@@ -1,140 +1,64 @@
-//! The training dataset: one row per book, the columns a notebook trains on,
-//! in a fixed order, each with one definition used for JSON and CSV alike.
+//! The training dataset: one row per book, the book's side of the split and
+//! every feature of [`FEATURES`], each by the feature table's one definition,
+//! for JSON and CSV alike.
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
+use super::features::{FEATURES, Feature, FeatureKind, FeatureValue, feature};
 use super::split::{Split, SplitRule};
-use crate::domain::{Book, Price};
+use crate::domain::Book;
 
-/// One cell of a row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Integer(u64),
-    Price(Price),
-    Bool(bool),
-    Text(String),
+/// The column that is not a feature: the book's side of the split.
+pub const SPLIT_COLUMN: &str = "split";
+
+/// A dataset column: the split, or a feature.
+#[derive(Debug, Clone, Copy)]
+pub enum Column {
+    Split,
+    Feature(&'static Feature),
 }
 
-impl Cell {
-    /// The cell as CSV text: numbers as JSON writes them, `true`/`false`.
-    pub fn to_csv(&self) -> String {
+impl Column {
+    pub fn name(self) -> &'static str {
         match self {
-            Cell::Integer(n) => n.to_string(),
-            Cell::Price(p) => p.to_string(),
-            Cell::Bool(b) => b.to_string(),
-            Cell::Text(t) => t.clone(),
+            Column::Split => SPLIT_COLUMN,
+            Column::Feature(feature) => feature.name,
+        }
+    }
+
+    fn value(self, book: &Book, side: Split) -> FeatureValue<'static> {
+        match self {
+            Column::Split => FeatureValue::Text(side.as_str().into()),
+            Column::Feature(feature) => feature.of(book).into_owned(),
         }
     }
 }
 
-impl Serialize for Cell {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Cell::Integer(n) => serializer.serialize_u64(*n),
-            Cell::Price(p) => p.serialize(serializer),
-            Cell::Bool(b) => serializer.serialize_bool(*b),
-            Cell::Text(t) => serializer.serialize_str(t),
-        }
-    }
+/// Every column, in the order a full row lists them: the id, the split, then
+/// the other features in the table's order.
+pub fn all_columns() -> Vec<Column> {
+    let (id, rest) = FEATURES.split_at(1);
+    id.iter()
+        .map(Column::Feature)
+        .chain([Column::Split])
+        .chain(rest.iter().map(Column::Feature))
+        .collect()
 }
-
-/// A column: its name and how a book's value is read or derived.
-#[derive(Debug)]
-pub struct Column {
-    pub name: &'static str,
-    pub value: fn(&Book, Split) -> Cell,
-}
-
-/// The feature table's definitions (`/api/v1/ml/features` describes them).
-fn words(text: &str) -> u64 {
-    super::features::words(text) as u64
-}
-
-fn chars(text: &str) -> u64 {
-    super::features::chars(text) as u64
-}
-
-/// Every column, in the order a full row lists them.
-pub const COLUMNS: &[Column] = &[
-    Column {
-        name: "id",
-        value: |b, _| Cell::Integer(b.id.get().into()),
-    },
-    Column {
-        name: "split",
-        value: |_, s| Cell::Text(s.as_str().to_owned()),
-    },
-    Column {
-        name: "title",
-        value: |b, _| Cell::Text(b.title.clone()),
-    },
-    Column {
-        name: "description",
-        value: |b, _| Cell::Text(b.description.clone()),
-    },
-    Column {
-        name: "category",
-        value: |b, _| Cell::Text(b.category.clone()),
-    },
-    Column {
-        name: "price",
-        value: |b, _| Cell::Price(b.price),
-    },
-    Column {
-        name: "rating",
-        value: |b, _| Cell::Integer(b.rating.stars().into()),
-    },
-    Column {
-        name: "stock",
-        value: |b, _| Cell::Integer(b.stock.into()),
-    },
-    Column {
-        name: "in_stock",
-        value: |b, _| Cell::Bool(b.in_stock()),
-    },
-    Column {
-        name: "title_chars",
-        value: |b, _| Cell::Integer(chars(&b.title)),
-    },
-    Column {
-        name: "title_words",
-        value: |b, _| Cell::Integer(words(&b.title)),
-    },
-    Column {
-        name: "description_chars",
-        value: |b, _| Cell::Integer(chars(&b.description)),
-    },
-    Column {
-        name: "description_words",
-        value: |b, _| Cell::Integer(words(&b.description)),
-    },
-    Column {
-        name: "upc",
-        value: |b, _| Cell::Text(b.upc.clone()),
-    },
-    Column {
-        name: "image_url",
-        value: |b, _| Cell::Text(b.image_url.clone()),
-    },
-    Column {
-        name: "product_url",
-        value: |b, _| Cell::Text(b.product_url.clone()),
-    },
-];
 
 /// The column named `name`.
-pub fn column(name: &str) -> Option<&'static Column> {
-    COLUMNS.iter().find(|c| c.name == name)
+pub fn column(name: &str) -> Option<Column> {
+    if name == SPLIT_COLUMN {
+        return Some(Column::Split);
+    }
+    feature(name).map(Column::Feature)
 }
 
 /// The rows of `split` under `rule`, by id, with `columns`.
-pub fn rows(
-    books: &[Book],
-    rule: SplitRule,
-    split: Split,
-    columns: &[&'static Column],
-) -> Vec<Row> {
+pub fn rows(books: &[Book], rule: SplitRule, split: Split, columns: &[Column]) -> Vec<Row> {
     books
         .iter()
         .filter(|b| rule.contains(split, b.id.get()))
@@ -146,36 +70,92 @@ pub fn rows(
             };
             Row(columns
                 .iter()
-                .map(|c| (c.name, (c.value)(b, side)))
+                .map(|c| (c.name(), c.value(b, side)))
                 .collect())
         })
         .collect()
 }
 
-/// One row: (column, cell) in column order; serialises as a JSON object
+/// One row: (column, value) in column order; serialises as a JSON object
 /// keeping that order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row(pub Vec<(&'static str, Cell)>);
+pub struct Row(pub Vec<(&'static str, FeatureValue<'static>)>);
 
 impl Serialize for Row {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
-        for (name, cell) in &self.0 {
-            map.serialize_entry(name, cell)?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
         }
         map.end()
     }
 }
 
+/// A row with every column, from the feature table: a request's `columns`
+/// keeps a subset.
+impl PartialSchema for Row {
+    fn schema() -> RefOr<Schema> {
+        let mut row = ObjectBuilder::new()
+            .description(Some(
+                "One book. Each column is described at /api/v1/ml/features; `columns` keeps a subset.",
+            ))
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        for column in all_columns() {
+            let property = match column {
+                Column::Split => ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["train", "test"]))
+                    .description(Some("The book's side of the train/test split.")),
+                Column::Feature(feature) => {
+                    let kind = match feature.kind {
+                        FeatureKind::Numeric => Type::Number,
+                        FeatureKind::Boolean => Type::Boolean,
+                        FeatureKind::Categorical | FeatureKind::Text => Type::String,
+                    };
+                    let unit = feature.unit.map(|u| format!(" ({u})")).unwrap_or_default();
+                    ObjectBuilder::new()
+                        .schema_type(kind)
+                        .description(Some(format!("{}{unit}", feature.note)))
+                }
+            };
+            row = row.property(column.name(), property);
+        }
+        row.into()
+    }
+}
+
+impl ToSchema for Row {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "DatasetRow".into()
+    }
+}
+
 /// RFC 4180 CSV (CRLF line ends, quotes where needed) with a header row.
-pub fn to_csv(columns: &[&'static Column], rows: &[Row]) -> Vec<u8> {
+pub fn to_csv(columns: &[Column], rows: &[Row]) -> Vec<u8> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     // Writing to a Vec cannot fail.
-    let _ = writer.write_record(columns.iter().map(|c| c.name));
+    let _ = writer.write_record(columns.iter().map(|c| c.name()));
     for row in rows {
-        let _ = writer.write_record(row.0.iter().map(|(_, cell)| cell.to_csv()));
+        let _ = writer.write_record(row.0.iter().map(|(_, value)| value.to_string()));
     }
     writer.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_feature_is_a_column_once_and_the_split_follows_the_id() {
+        let names: Vec<&str> = all_columns().into_iter().map(Column::name).collect();
+        assert_eq!(names[..2], ["id", SPLIT_COLUMN]);
+        assert_eq!(names.len(), FEATURES.len() + 1);
+        for feature in FEATURES {
+            assert_eq!(names.iter().filter(|n| **n == feature.name).count(), 1);
+            assert!(column(feature.name).is_some());
+        }
+        assert!(column("nope").is_none());
+    }
 }

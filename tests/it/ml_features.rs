@@ -440,31 +440,3 @@ async fn without_a_model_the_dictionary_still_answers() {
     let (status, _, _) = without_model(Some(&etag)).await;
     assert_eq!(status, 304);
 }
-
-#[test]
-fn the_dataset_columns_are_the_features_of_the_same_name() {
-    use books::ml::dataset::COLUMNS;
-    use books::ml::features::feature;
-    use books::ml::split::Split;
-    let store = books::store::Store::open(&committed_db()).expect("store");
-    let books = store.all_books().expect("books");
-    let shared: Vec<_> = COLUMNS
-        .iter()
-        .filter_map(|c| feature(c.name).map(|f| (c, f)))
-        .collect();
-    assert!(shared.len() >= 10, "{} shared columns", shared.len());
-    for (column, feature) in shared {
-        for book in &books {
-            let cell = (column.value)(book, Split::Train);
-            let value = feature.of(book);
-            assert_eq!(
-                serde_json::to_string(&cell).unwrap(),
-                serde_json::to_string(&value).unwrap(),
-                "{} of book {}",
-                column.name,
-                book.id
-            );
-            assert_eq!(cell.to_csv(), value.to_string(), "{}", column.name);
-        }
-    }
-}

@@ -12,7 +12,7 @@ use super::{
     MAX_TOP, ORDERS, SORT_KEYS, SPLITS, TopParams, TrainingDataParams,
 };
 use crate::handlers::ml::DEFAULT_TOP;
-use crate::ml::dataset::COLUMNS;
+use crate::ml::dataset::{Column, all_columns};
 use crate::ml::split::{DEFAULT_SEED, DEFAULT_TEST_SIZE};
 
 impl IntoParams for TrainingDataParams {
@@ -190,7 +190,7 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
 
 /// A comma-separated list of known column names.
 fn columns_pattern() -> String {
-    let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+    let names: Vec<&str> = all_columns().into_iter().map(Column::name).collect();
     let name = names.join("|");
     format!("^({name})(,({name}))*$")
 }

@@ -18,7 +18,7 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use crate::domain::{BookId, Price};
 use crate::http::error::{ApiError, echo};
-use crate::ml::dataset::{self, COLUMNS, Column};
+use crate::ml::dataset::{self, Column};
 use crate::ml::split::{Split, SplitRule};
 use crate::store::query::{BookQuery, Order, SortKey};
 
@@ -330,7 +330,7 @@ pub const MAX_SEED: u64 = (1 << 53) - 1;
 pub struct TrainingDataParams {
     pub split: Split,
     pub rule: SplitRule,
-    pub columns: Vec<&'static Column>,
+    pub columns: Vec<Column>,
     /// `None`: chosen by `Accept`.
     pub format: Option<DataFormat>,
 }
@@ -366,7 +366,7 @@ impl FromQuery for TrainingDataParams {
         })?;
         let columns = query
             .parsed("columns", parse_columns)?
-            .unwrap_or_else(|| COLUMNS.iter().collect());
+            .unwrap_or_else(dataset::all_columns);
         let default = SplitRule::default();
         Ok(TrainingDataParams {
             split: query.choice("split", &SPLITS)?.unwrap_or(Split::All),
@@ -381,18 +381,21 @@ impl FromQuery for TrainingDataParams {
 }
 
 /// A comma-separated list of known column names, each at most once.
-fn parse_columns(value: &str) -> Result<Vec<&'static Column>, String> {
-    let mut columns: Vec<&'static Column> = Vec::new();
+fn parse_columns(value: &str) -> Result<Vec<Column>, String> {
+    let mut columns: Vec<Column> = Vec::new();
     for name in value.split(',').map(str::trim) {
         let column = dataset::column(name).ok_or_else(|| {
-            let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+            let names: Vec<&str> = dataset::all_columns()
+                .into_iter()
+                .map(Column::name)
+                .collect();
             format!(
                 "columns: unknown column {:?}; known: {}",
                 echo(name),
                 names.join(", ")
             )
         })?;
-        if columns.iter().any(|c| c.name == column.name) {
+        if columns.iter().any(|c| c.name() == column.name()) {
             return Err(format!("columns: {name:?} is listed twice"));
         }
         columns.push(column);
