@@ -366,13 +366,13 @@ fn train(
     let card = &model.card;
     eprintln!("candidates (chosen by cross-validated macro-F1 on the train split):");
     eprintln!(
-        "  {:<60} {:>7} {:>7} {:>8} {:>8} {:>9}",
+        "  {:<52} {:>7} {:>7} {:>8} {:>8} {:>9}",
         "candidate", "cv-F1", "cv-acc", "test-F1", "test-acc", "test-top3"
     );
     for result in &card.selection.candidates {
         eprintln!(
-            "  {:<60} {:>7.3} {:>7.3} {:>8.3} {:>8.3} {:>9.3}",
-            serde_json::to_string(&result.candidate)?,
+            "  {:<52} {:>7.3} {:>7.3} {:>8.3} {:>8.3} {:>9.3}",
+            result.candidate.to_string(),
             result.cv_macro_f1,
             result.cv_accuracy,
             result.test_macro_f1,
@@ -384,6 +384,16 @@ fn train(
     eprintln!(
         "held-out ({} books): accuracy {:.3} vs baseline {:.3}; top-3 {:.3} vs {:.3}; macro-F1 {:.3} vs {:.3}",
         m.books, m.accuracy, b.accuracy, m.top3_accuracy, b.top3_accuracy, m.macro_f1, b.macro_f1
+    );
+    let calibration = &card.calibration;
+    eprintln!(
+        "calibration: temperature {:.3}; log loss out of fold {:.3} -> {:.3}, on {} test books {:.3} (uniform {:.3})",
+        calibration.temperature,
+        calibration.cv_log_loss_before,
+        calibration.cv_log_loss_after,
+        calibration.test_books,
+        calibration.test_log_loss,
+        calibration.test_uniform_log_loss
     );
     for finding in &card.other_targets {
         eprintln!("{}: {}", finding.target, finding.conclusion);

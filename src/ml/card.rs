@@ -20,6 +20,7 @@ pub struct ModelCard {
     /// The algorithm served, with its hyper-parameters.
     pub algorithm: Candidate,
     pub selection: Selection,
+    pub calibration: CalibrationCard,
     pub evaluation: EvaluationCard,
     /// Targets training looked at and serves no model for.
     pub other_targets: Vec<TargetFinding>,
@@ -83,6 +84,25 @@ pub enum Candidate {
     },
 }
 
+impl std::fmt::Display for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Candidate::ComplementNaiveBayes { alpha } => {
+                write!(f, "complement naive Bayes, alpha {alpha}")
+            }
+            Candidate::LogisticRegression {
+                l2,
+                balanced,
+                iterations,
+            } => write!(
+                f,
+                "logistic regression, L2 {l2}{}, {iterations} steps",
+                if *balanced { ", balanced" } else { "" }
+            ),
+        }
+    }
+}
+
 /// How the algorithm was chosen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Selection {
@@ -112,4 +132,22 @@ pub struct EvaluationCard {
     /// Always predicting the most common categories (top 3: the three most
     /// common).
     pub majority_baseline: Evaluation,
+}
+
+/// How the probabilities were calibrated, and how well they predict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CalibrationCard {
+    pub method: String,
+    /// Every score was divided by this before the file was written.
+    pub temperature: f64,
+    /// Mean negative log-likelihood of the true class, out of fold, before
+    /// and after scaling.
+    pub cv_log_loss_before: f64,
+    pub cv_log_loss_after: f64,
+    /// Test books of the modelled categories (log loss needs a class).
+    pub test_books: usize,
+    /// The served model's log loss on them.
+    pub test_log_loss: f64,
+    /// The log loss of the uniform guess (ln of the class count).
+    pub test_uniform_log_loss: f64,
 }

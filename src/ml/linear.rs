@@ -19,15 +19,18 @@ pub struct LinearClassifier {
 }
 
 impl LinearClassifier {
-    /// The probability of every class, in class order.
-    pub fn probabilities(&self, x: &SparseVector) -> Vec<f64> {
-        let scores: Vec<f64> = self
-            .coefficients
+    /// The linear score of every class, in class order.
+    pub fn scores(&self, x: &SparseVector) -> Vec<f64> {
+        self.coefficients
             .iter()
             .zip(&self.intercepts)
             .map(|(row, b)| b + x.dot(row))
-            .collect();
-        softmax(&scores)
+            .collect()
+    }
+
+    /// The probability of every class, in class order.
+    pub fn probabilities(&self, x: &SparseVector) -> Vec<f64> {
+        softmax(&self.scores(x))
     }
 
     /// Class indices by probability, highest first (ties by class order).

@@ -1,5 +1,6 @@
 //! Multinomial logistic regression with an L2 penalty, fitted by Nesterov's
-//! accelerated gradient over the whole batch for a fixed number of steps:
+//! accelerated gradient (with adaptive restart) over the whole batch for a
+//! fixed number of steps:
 //! deterministic (same data, same floats, same order), and with unit-length
 //! inputs the step size needs no search.
 
@@ -57,7 +58,8 @@ pub fn fit(
     let mut lookahead = w.clone();
     let mut gradient = vec![0.0; size];
     let mut scores = vec![0.0; k];
-    for iteration in 1..=params.iterations {
+    let mut since_restart: u32 = 1;
+    for _ in 0..params.iterations {
         gradient.iter_mut().for_each(|g| *g = 0.0);
         for ((x, &label), &weight) in xs.iter().zip(labels).zip(&example_weight) {
             scores.copy_from_slice(&lookahead[bias..]);
@@ -83,12 +85,23 @@ pub fn fit(
         for (g, p) in gradient[..bias].iter_mut().zip(&lookahead[..bias]) {
             *g += params.l2 * p;
         }
-        let momentum = f64::from(iteration - 1) / f64::from(iteration + 2);
+        // Adaptive restart (O'Donoghue and Candès, 2015): when the step
+        // goes against the gradient, momentum is overshooting; drop it.
+        let mut against = 0.0;
+        for i in 0..size {
+            let next = lookahead[i] - step * gradient[i];
+            against += gradient[i] * (next - w[i]);
+        }
+        if against > 0.0 {
+            since_restart = 1;
+        }
+        let momentum = f64::from(since_restart - 1) / f64::from(since_restart + 2);
         for i in 0..size {
             let next = lookahead[i] - step * gradient[i];
             lookahead[i] = next + momentum * (next - w[i]);
             w[i] = next;
         }
+        since_restart += 1;
     }
     let intercepts = w[bias..].to_vec();
     let coefficients = (0..k)
