@@ -315,10 +315,12 @@ fn solve(mut a: Vec<Vec<f64>>) -> Vec<f64> {
             .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
             .unwrap_or(col);
         a.swap(col, pivot);
-        for row in col + 1..d {
-            let factor = a[row][col] / a[col][col];
-            for k in col..=d {
-                a[row][k] -= factor * a[col][k];
+        let (above, below) = a.split_at_mut(col + 1);
+        let pivot_row = &above[col];
+        for row in below {
+            let factor = row[col] / pivot_row[col];
+            for (x, p) in row[col..=d].iter_mut().zip(&pivot_row[col..=d]) {
+                *x -= factor * p;
             }
         }
     }

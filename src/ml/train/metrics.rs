@@ -113,7 +113,7 @@ pub fn evaluate(actual: &[&str], ranked: &[Vec<&str>]) -> Evaluation {
         })
         .collect();
     // Most frequent first; the map's order breaks ties.
-    pairs.sort_by(|a, b| b.count.cmp(&a.count));
+    pairs.sort_by_key(|pair| std::cmp::Reverse(pair.count));
     pairs.truncate(CONFUSION_PAIRS);
     Evaluation {
         books,
