@@ -16,6 +16,7 @@ mod mirror_e2e;
 mod openapi;
 mod scrape_parse;
 mod server;
+mod similar;
 mod store;
 mod validate_cli;
 #[cfg(unix)]
