@@ -38,6 +38,12 @@ class Data:
         self.max_rating = max(int(r["rating"]) for r in rows)
         prices = [float(r["price"]) for r in rows]
         self.min_price, self.max_price = min(prices), max(prices)
+        self.model_version = None
+        try:
+            with open(csv_path.rsplit("/", 1)[0] + "/model.json", encoding="utf-8") as f:
+                self.model_version = json.load(f)["version"]
+        except OSError:
+            pass
 
 
 def quote(value):
@@ -113,13 +119,49 @@ def check_openapi(body, _data):
     expect(body.get("paths"), "no paths")
 
 
+def check_model(body, data):
+    expect(body.get("version") == data.model_version,
+           f"model version {body.get('version')!r}, not data/model.json's {data.model_version!r}")
+    expect(body.get("card", {}).get("evaluation"), "no evaluation in the model card")
+
+
+def check_predictions(body, data):
+    expect(body.get("model", {}).get("version") == data.model_version,
+           f"model {body.get('model')!r}, not version {data.model_version!r}")
+    predictions = body.get("predictions") or []
+    expect(len(predictions) == 1 and predictions[0].get("category"), f"predictions: {predictions!r}")
+
+
+def check_training_data(body, data):
+    expect(body.get("count") == data.count and len(body.get("items") or []) == data.count,
+           f"count {body.get('count')!r}, not {data.count}")
+    expect(body.get("items")[0].get("id") == int(data.first["id"]), "the first row is not the first book")
+
+
+def check_features(body, data):
+    features = {f.get("name"): f for f in body.get("features") or []}
+    expect(features, "no features")
+    expect(body.get("data", {}).get("books") == data.count,
+           f"data.books is {body.get('data', {}).get('books')!r}, not {data.count}")
+    for name, f in features.items():
+        expect(f.get("type") in ("numeric", "categorical", "boolean", "text"), f"{name}: type {f.get('type')!r}")
+    stock = [w.get("code") for w in features.get("stock", {}).get("warnings") or []]
+    expect("leaks_id" in stock, f"stock is not flagged as leaking the id: {stock!r}")
+    expect("tax" in (body.get("flagged") or {}).get("constant", []), "tax is not flagged constant")
+    category = next((t for t in body.get("targets") or [] if t.get("name") == "category"), {})
+    if data.model_version is not None:
+        expect(body.get("model", {}).get("version") == data.model_version,
+               f"model {body.get('model')!r}, not version {data.model_version!r}")
+        expect(category.get("finding"), "no finding for the category target")
+
+
 def check_id_refused(body, _data):
     expect(body.get("status") == 400 and body.get("parameter") == "id", f"not an id problem: {body!r}")
 
 
 # api file -> (request path and query, check), or a list of (path, status,
-# check) for a route asked more than once. Unknown files are requested at
-# their plain path and must answer 200 with JSON.
+# check[, JSON body to POST]) for a route asked more than once or by POST.
+# Unknown files are requested at their plain path and must answer 200 with JSON.
 def checks(data):
     book = data.first["id"]
     other = int(book) % 1000 + 1
@@ -150,6 +192,12 @@ def checks(data):
         "api/v1/categories.rs": ("/api/v1/categories", check_categories),
         "api/v1/stats/overview.rs": ("/api/v1/stats/overview", check_overview),
         "api/v1/stats/categories.rs": ("/api/v1/stats/categories", check_categories),
+        "api/v1/ml/training-data.rs": ("/api/v1/ml/training-data?columns=id,category", check_training_data),
+        "api/v1/ml/predictions.rs": [
+            ("/api/v1/ml/predictions", 200, check_predictions, {"book_ids": [int(book)]}),
+        ],
+        "api/v1/ml/model.rs": ("/api/v1/ml/model", check_model),
+        "api/v1/ml/features.rs": ("/api/v1/ml/features", check_features),
         "api/v1/openapi.json.rs": ("/api/v1/openapi.json", check_openapi),
     }
 
@@ -165,15 +213,17 @@ def running(pid):
         return True
 
 
-def fetch(url, headers, wait, pid=None):
-    """GET url; connection errors are retried until `wait` seconds have passed
+def fetch(url, headers, wait, pid=None, body=None):
+    """GET url (POST `body` as JSON when given); connection errors are retried until `wait` seconds have passed
     (the server may still be starting), unless process `pid` (the server) has
     exited."""
     deadline = time.monotonic() + wait
     while True:
         if pid is not None and not running(pid):
             raise AssertionError(f"the server (pid {pid}) exited without answering")
-        request = urllib.request.Request(url, headers=headers)
+        data = None if body is None else json.dumps(body).encode()
+        sent = headers if body is None else {**headers, "Content-Type": "application/json"}
+        request = urllib.request.Request(url, data=data, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, response.headers, response.read()
@@ -190,10 +240,11 @@ def run_one(base_url, api_file, data, headers, wait, pid):
     if isinstance(requests, tuple):
         requests = [(requests[0], 200, requests[1])]
     ok = True
-    for path, want, check in requests:
+    for path, want, check, *payload in requests:
         url = base_url.rstrip("/") + path
+        method = "POST" if payload else "GET"
         try:
-            status, response_headers, body = fetch(url, headers, wait, pid)
+            status, response_headers, body = fetch(url, headers, wait, pid, *payload)
             expect(status == want, f"status {status}, not {want}: {body[:300]!r}")
             content_type = response_headers.get("content-type", "")
             expect("json" in content_type, f"content-type {content_type!r}")
@@ -201,10 +252,10 @@ def run_one(base_url, api_file, data, headers, wait, pid):
             if check is not None:
                 check(parsed, data)
         except (AssertionError, ValueError) as err:
-            print(f"FAIL {api_file}: GET {url}: {err}", file=sys.stderr)
+            print(f"FAIL {api_file}: {method} {url}: {err}", file=sys.stderr)
             ok = False
             continue
-        print(f"ok   {api_file}: GET {url} -> {status}, {len(body)} bytes")
+        print(f"ok   {api_file}: {method} {url} -> {status}, {len(body)} bytes")
     return ok
 
 

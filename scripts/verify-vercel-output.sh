@@ -108,8 +108,16 @@ PY
         fail "$file: data/books.db in ${func#"$out"/} differs from the repository's"
         good=0
     fi
+    # The model ships only with the functions vercel.json gives it to (the
+    # route table decides which: tests/it/drift.rs); where it ships, it is
+    # the repository's.
+    if [ -f "$func/data/model.json" ] && ! cmp -s "$func/data/model.json" "$repo/data/model.json"; then
+        fail "$file: data/model.json in ${func#"$out"/} differs from the repository's"
+        good=0
+    fi
     if [ "$good" = 1 ]; then
         ok "$file: ${func#"$out"/} has executable, Rust .vc-config.json, data/books.db"
+        [ ! -f "$func/data/model.json" ] || ok "$file: ${func#"$out"/} bundles data/model.json"
         runnable+=("$file")
     fi
 done

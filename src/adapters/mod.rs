@@ -7,6 +7,9 @@ pub mod vercel;
 
 use std::path::{Path, PathBuf};
 
+use crate::http::{AppState, Route};
+use crate::ml::model::locate_model;
+use crate::ml::{ModelError, ModelFile};
 use crate::store::{Store, StoreError};
 
 /// The environment variable naming the database file.
@@ -56,4 +59,37 @@ pub fn open_store(path: &Path) -> Result<Store, StoreError> {
         ),
     }
     opened
+}
+
+/// What a process serving `routes` needs: the database at `db`, and the
+/// model (next to it, or `$BOOKS_MODEL`) only when one of the routes uses it.
+pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
+    let state = AppState::new(open_store(db));
+    if routes.iter().any(|route| route.uses_model()) {
+        state.with_model(load_model(&locate_model(db)))
+    } else {
+        state
+    }
+}
+
+/// Loads the model file once for the process, logging the outcome.
+pub fn load_model(path: &Path) -> Result<ModelFile, ModelError> {
+    let started = std::time::Instant::now();
+    let loaded = ModelFile::load(path);
+    let shown = path.display().to_string();
+    match &loaded {
+        Ok(model) => tracing::info!(
+            event = "model_loaded",
+            path = shown.as_str(),
+            name = model.name.as_str(),
+            version = model.version.as_str(),
+            load_ms = started.elapsed().as_secs_f64() * 1000.0
+        ),
+        Err(err) => tracing::error!(
+            event = "model_unavailable",
+            path = shown.as_str(),
+            error = %err
+        ),
+    }
+    loaded
 }

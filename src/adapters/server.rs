@@ -32,7 +32,7 @@ use tower::{Layer as _, ServiceExt as _};
 use tower_http::compression::Compression;
 use tower_http::compression::CompressionLayer;
 
-use super::open_store;
+use super::load_state;
 use crate::http::app::App;
 use crate::http::endpoints::not_found;
 use crate::http::{AppState, Route, app, site};
@@ -63,7 +63,7 @@ impl Default for Limits {
 /// `/health` then answers 503, as a function would.
 pub fn run_blocking(addr: SocketAddr, db: &Path) -> anyhow::Result<ExitCode> {
     crate::observe::init_logging();
-    let state = AppState::new(open_store(db));
+    let state = load_state(db, &Route::ALL);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

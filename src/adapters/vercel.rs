@@ -1,7 +1,8 @@
 //! The Vercel function entry point: the only code that knows `vercel_runtime`.
 //!
-//! Each `api/` file's `main` is `serve(Route::X)`. The database is opened once
-//! per cold start, before the first request; every request then goes through
+//! Each `api/` file's `main` is `serve(Route::X)`. The database (and, for the
+//! routes that use it, the model) is opened once per cold start, before the
+//! first request; every request then goes through
 //! the same axum app as the local server, built over that one route.
 //!
 //! A thin adapter of our own rather than `vercel_runtime::axum::VercelLayer`:
@@ -19,14 +20,14 @@ use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 use vercel_runtime::{Request, Response, run, service_fn};
 
-use super::{locate_database, open_store};
-use crate::http::{AppState, Route, app};
+use super::{load_state, locate_database};
+use crate::http::{Route, app};
 
 /// Serves `route` as a Vercel function. Outside Vercel (no `VERCEL_IPC_PATH`)
 /// the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT` (default 3000).
 pub fn serve(route: Route) -> ExitCode {
     crate::observe::init_logging();
-    let state = AppState::new(open_store(&locate_database()));
+    let state = load_state(&locate_database(), &[route]);
     let service = app::service(app::api(&[route], state));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

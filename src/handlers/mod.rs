@@ -4,6 +4,8 @@
 pub mod books;
 pub mod categories;
 pub mod health;
+pub mod ml;
+pub mod ml_features;
 pub mod stats;
 
 use serde::Serialize;

@@ -46,6 +46,8 @@ pub enum ApiError {
     /// The database cannot be opened or queried. `cause` goes to the error
     /// log when the response is made, never to the client.
     Unavailable { cause: Option<String> },
+    /// The model file is missing or corrupt (the cause was logged at start).
+    ModelUnavailable,
     /// The request took longer than the server allows.
     Timeout,
     /// Any other status a layer answered with (kept as problem+json).
@@ -73,7 +75,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BookNotFound { .. } | ApiError::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::ModelUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Status { status } => *status,
         }
@@ -112,6 +116,10 @@ impl ApiError {
             ),
             ApiError::Unavailable { .. } => (
                 "the catalogue database is unavailable; try again later".to_owned(),
+                None,
+            ),
+            ApiError::ModelUnavailable => (
+                "the model is unavailable; the rest of the API still answers".to_owned(),
                 None,
             ),
             ApiError::Timeout => (

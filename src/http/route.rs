@@ -17,6 +17,10 @@ pub enum Route {
     Categories,
     StatsOverview,
     StatsCategories,
+    MlTrainingData,
+    MlPredictions,
+    MlModel,
+    MlFeatures,
     OpenApi,
 }
 
@@ -86,6 +90,16 @@ impl RouteSpec {
             access: Access::Public,
         }
     }
+
+    /// A POST anyone may call; its answers are never stored.
+    const fn public_write(path: &'static str) -> Self {
+        RouteSpec {
+            path,
+            methods: Methods::Write,
+            cache: CachePolicy::NoStore,
+            access: Access::Public,
+        }
+    }
 }
 
 impl CachePolicy {
@@ -113,7 +127,7 @@ pub enum Access {
 }
 
 impl Route {
-    pub const ALL: [Route; 11] = [
+    pub const ALL: [Route; 15] = [
         Route::Health,
         Route::Books,
         Route::BookById,
@@ -124,6 +138,10 @@ impl Route {
         Route::Categories,
         Route::StatsOverview,
         Route::StatsCategories,
+        Route::MlTrainingData,
+        Route::MlPredictions,
+        Route::MlModel,
+        Route::MlFeatures,
         Route::OpenApi,
     ];
 
@@ -143,8 +161,22 @@ impl Route {
             Route::Categories => RouteSpec::public_read("/api/v1/categories", Immutable),
             Route::StatsOverview => RouteSpec::public_read("/api/v1/stats/overview", Immutable),
             Route::StatsCategories => RouteSpec::public_read("/api/v1/stats/categories", Immutable),
+            Route::MlTrainingData => RouteSpec::public_read("/api/v1/ml/training-data", Immutable),
+            Route::MlPredictions => RouteSpec::public_write("/api/v1/ml/predictions"),
+            Route::MlModel => RouteSpec::public_read("/api/v1/ml/model", Immutable),
+            Route::MlFeatures => RouteSpec::public_read("/api/v1/ml/features", Immutable),
             Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),
         }
+    }
+
+    /// Whether the route answers from the model file, which is then loaded
+    /// at start (and only then: the other functions never read it). The
+    /// feature dictionary reads the card's findings, and answers without them.
+    pub const fn uses_model(self) -> bool {
+        matches!(
+            self,
+            Route::MlPredictions | Route::MlModel | Route::MlFeatures
+        )
     }
 
     /// The public path, with `{id}` for the one dynamic segment.

@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 pub const DEFAULT_SEED: u64 = 42;
 /// The test share the served model was evaluated with.
 pub const DEFAULT_TEST_SIZE: f64 = 0.2;
+/// The rule in one line, as the model card and `/api/v1/ml/features` state it.
+pub const RULE: &str =
+    "test <=> (first 8 bytes of SHA-256(\"{seed}:{id}\"), big-endian) / 2^64 < test_size";
 
 /// Which side of the split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -271,6 +271,11 @@ impl Store {
         })
     }
 
+    /// Every book, by id.
+    pub fn all_books(&self) -> Result<Vec<Book>, StoreError> {
+        Ok(self.books(&BookQuery::all(u32::MAX))?.books)
+    }
+
     /// Every category by name, with its book count.
     pub fn categories(&self) -> Result<Vec<CategorySummary>, StoreError> {
         memoized(&self.memo.categories, || self.query_categories())

@@ -554,7 +554,7 @@ async fn echoed_input_is_truncated() {
 #[tokio::test]
 async fn malformed_requests_of_every_kind_get_a_problem() {
     let app = TestApp::new();
-    let big_body = "x".repeat(128 * 1024);
+    let big_body = "x".repeat(books::http::app::MAX_BODY_BYTES + 1);
     // (method, path, JSON body, status)
     let cases: Vec<(Method, &str, Option<String>, u16)> = vec![
         (Method::POST, "/api/v1/books", Some("{}".into()), 405),

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use books::adapters::server;
-use books::http::AppState;
+use books::http::Route;
 
 use serde_json::Value;
 
@@ -35,7 +35,8 @@ pub fn server_addr() -> SocketAddr {
                     .expect("bind loopback");
                 tx.send(listener.local_addr().expect("local addr"))
                     .expect("send addr");
-                let state = AppState::new(books::store::Store::open(&committed_db()));
+                // The database and, next to it, the committed model.
+                let state = books::adapters::load_state(&committed_db(), &Route::ALL);
                 server::serve(
                     listener,
                     server::app(state),
@@ -117,11 +118,37 @@ impl TestApp {
         path_and_query: &str,
         headers: &[(&str, &str)],
     ) -> Reply {
+        self.send(method, path_and_query, headers, None).await
+    }
+
+    /// Like [`request`](Self::request), with a body when given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Reply {
         let mut request = self.client.request(method, self.url(path_and_query));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
         Reply::read(request.send().await.expect("request sent")).await
+    }
+
+    /// POST of a JSON body.
+    pub async fn post_json(&self, path_and_query: &str, body: &Value) -> Reply {
+        let headers = [("content-type", "application/json")];
+        self.send(
+            reqwest::Method::POST,
+            path_and_query,
+            &headers,
+            Some(body.to_string()),
+        )
+        .await
     }
 
     /// The absolute URL of `path_and_query`.
@@ -271,6 +298,27 @@ pub fn bad_inputs() -> Vec<BadInput> {
         get("/books/search?title=a%00b", 400, Some("title")),
         get("/books/search?q=%22%22%20()", 400, Some("q")),
         get("/books/search?q=---", 400, Some("q")),
+        get("/ml/training-data?split=validation", 400, Some("split")),
+        get("/ml/training-data?test_size=1", 400, Some("test_size")),
+        get("/ml/training-data?test_size=0", 400, Some("test_size")),
+        get("/ml/training-data?test_size=1e-1", 400, Some("test_size")),
+        get("/ml/training-data?seed=-1", 400, Some("seed")),
+        get("/ml/training-data?seed=9007199254740992", 400, Some("seed")),
+        get("/ml/training-data?columns=id,id", 400, Some("columns")),
+        get(
+            "/ml/training-data?columns=id,price_usd",
+            400,
+            Some("columns"),
+        ),
+        get("/ml/training-data?format=xml", 400, Some("format")),
+        get("/ml/model?verbose=1", 400, Some("verbose")),
+        get("/ml/features?split=train", 400, Some("split")),
+        (
+            Method::POST,
+            "/api/v1/ml/predictions?top=0".to_owned(),
+            400,
+            Some("top"),
+        ),
         get("/books/top-rated?per_page=0", 400, Some("per_page")),
         get("/books/top-rated?sort=price", 400, Some("sort")),
         get("/categories?page=2", 400, Some("page")),

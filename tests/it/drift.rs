@@ -43,10 +43,11 @@ fn each_api_file_serves_its_own_route_and_says_so() {
     for route in Route::ALL {
         let file = route.api_file();
         let text = read(&file);
+        let method = route.methods().served()[0].as_str();
+        let header = format!("//! {method} {}", route.path());
         assert!(
-            text.starts_with(&format!("//! GET {}\n", route.path())),
-            "{file} must open with `//! GET {}`",
-            route.path()
+            text.starts_with(&format!("{header}\n")),
+            "{file} must open with `{header}`"
         );
         assert!(
             text.contains(&format!(
@@ -91,24 +92,94 @@ fn cargo_has_one_bin_per_api_file_with_that_exact_path() {
     }
 }
 
+/// Vercel gives each function file the first `functions` key that matches
+/// it (`key === file || minimatch(file, key)`, in key order), and fails the
+/// build on a key that is no file's first match. Every function must bundle
+/// the database, and the model exactly when its route uses it.
 #[test]
-fn vercel_json_has_one_glob_for_every_function_bundling_the_database() {
-    let config: serde_json::Value =
-        serde_json::from_str(&read("vercel.json")).expect("vercel.json");
-    let functions = config["functions"].as_object().expect("functions object");
-    assert_eq!(
-        functions.keys().collect::<Vec<_>>(),
-        vec!["api/**/*.rs"],
-        "one glob entry, no per-file entries"
-    );
-    let entry = &functions["api/**/*.rs"];
-    let include = entry["includeFiles"].as_str().expect("includeFiles");
-    assert!(include.contains("data/books.db"), "includeFiles: {include}");
+fn vercel_json_bundles_the_database_everywhere_and_the_model_where_used() {
+    let config: VercelConfig = serde_json::from_str(&read("vercel.json")).expect("vercel.json");
+    let functions = config.functions.0;
+    let patterns: Vec<(&String, globset::GlobMatcher)> = functions
+        .iter()
+        .map(|(key, _)| {
+            let glob = globset::GlobBuilder::new(key)
+                .literal_separator(true)
+                .build()
+                .unwrap_or_else(|err| panic!("{key}: {err}"));
+            (key, glob.compile_matcher())
+        })
+        .collect();
+    let mut used = BTreeSet::new();
+    for route in Route::ALL {
+        let file = route.api_file();
+        let (key, _) = patterns
+            .iter()
+            .find(|(key, glob)| **key == file || glob.is_match(&file))
+            .unwrap_or_else(|| panic!("no vercel.json functions key matches {file}"));
+        used.insert(key.as_str());
+        let entry = &functions.iter().find(|(k, _)| k == *key).expect("entry").1;
+        assert!(
+            entry["runtime"]
+                .as_str()
+                .is_some_and(|r| r.contains("rust")),
+            "{key}"
+        );
+        let include = entry["includeFiles"].as_str().expect("includeFiles");
+        let bundles = |name: &str| {
+            globset::Glob::new(include)
+                .expect("includeFiles is a glob")
+                .compile_matcher()
+                .is_match(name)
+        };
+        assert!(bundles("data/books.db"), "{file} ({key}): {include}");
+        assert_eq!(
+            bundles("data/model.json"),
+            route.uses_model(),
+            "{file} ({key}) must bundle data/model.json exactly when its route uses the model"
+        );
+    }
+    let unused: Vec<&String> = functions
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| !used.contains(k.as_str()))
+        .collect();
     assert!(
-        entry["runtime"]
-            .as_str()
-            .is_some_and(|r| r.contains("rust"))
+        unused.is_empty(),
+        "keys no function matches first (Vercel fails the build): {unused:?}"
     );
+}
+
+/// The part of `vercel.json` read here, keeping the order of `functions`.
+#[derive(serde::Deserialize)]
+struct VercelConfig {
+    functions: InOrder,
+}
+
+/// A JSON object's entries in the order written (serde_json's `Map` sorts).
+struct InOrder(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for InOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = InOrder;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<InOrder, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(InOrder(entries))
+            }
+        }
+        deserializer.deserialize_map(Entries)
+    }
 }
 
 #[test]

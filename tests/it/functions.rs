@@ -1,7 +1,8 @@
 //! The real Vercel function binaries, started as they run outside Vercel (no
 //! `VERCEL_IPC_PATH`: the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT`),
 //! each from a working directory laid out like a deployed function
-//! (`data/books.db` beside it, no `BOOKS_DB`), called over HTTP.
+//! (`data/books.db` beside it, and `data/model.json` for the functions that
+//! use the model; no `BOOKS_DB`), called over HTTP.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -47,8 +48,20 @@ impl Function {
     }
 
     async fn get(&self, path_and_query: &str) -> (u16, reqwest::header::HeaderMap, String) {
-        let response = reqwest::Client::new()
-            .get(format!("http://{}{path_and_query}", self.addr))
+        self.send(&Sample::get(path_and_query)).await
+    }
+
+    async fn send(&self, sample: &Sample) -> (u16, reqwest::header::HeaderMap, String) {
+        let url = format!("http://{}{}", self.addr, sample.path);
+        let client = reqwest::Client::new();
+        let request = match &sample.body {
+            None => client.get(url),
+            Some(body) => client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.to_string()),
+        };
+        let response = request
             .timeout(Duration::from_secs(10))
             .send()
             .await
@@ -87,36 +100,67 @@ fn binary(route: Route) -> PathBuf {
     ))
 }
 
-/// A working directory like a deployed function's: `data/books.db` only.
-fn deployed_layout() -> tempfile::TempDir {
+/// A working directory like a deployed function's: `data/books.db`, and
+/// `data/model.json` when `route` uses the model (as vercel.json bundles them).
+fn deployed_layout(route: Route) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir(dir.path().join("data")).expect("data dir");
-    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/books.db");
-    std::fs::copy(db, dir.path().join("data/books.db")).expect("copy db");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let mut files = vec!["books.db"];
+    if route.uses_model() {
+        files.push("model.json");
+    }
+    for file in files {
+        std::fs::copy(data.join(file), dir.path().join("data").join(file)).expect("copy data");
+    }
     dir
+}
+
+/// A request: a GET, or a POST of a JSON body.
+struct Sample {
+    path: String,
+    body: Option<Value>,
+}
+
+impl Sample {
+    fn get(path: &str) -> Sample {
+        Sample {
+            path: path.to_owned(),
+            body: None,
+        }
+    }
 }
 
 /// A request for `route` as Vercel forwards it: the public path, and the
 /// dynamic segment also as `?id=`.
-fn sample_request(route: Route) -> String {
+fn sample_request(route: Route) -> Sample {
     match route {
-        Route::BookById => "/api/v1/books/1000?id=1000".to_owned(),
-        Route::BookSimilar => "/api/v1/books/1000/similar?id=1000".to_owned(),
-        Route::BooksSearch => "/api/v1/books/search?title=attic".to_owned(),
-        Route::BooksPriceRange => "/api/v1/books/price-range?min=10&max=20".to_owned(),
-        other => other.path().to_owned(),
+        Route::BookById => Sample::get("/api/v1/books/1000?id=1000"),
+        Route::BookSimilar => Sample::get("/api/v1/books/1000/similar?id=1000"),
+        Route::BooksSearch => Sample::get("/api/v1/books/search?title=attic"),
+        Route::BooksPriceRange => Sample::get("/api/v1/books/price-range?min=10&max=20"),
+        Route::MlPredictions => Sample {
+            path: route.path().to_owned(),
+            body: Some(serde_json::json!({"book_ids": [1000]})),
+        },
+        other => Sample::get(other.path()),
     }
 }
 
 #[tokio::test]
 async fn every_function_binary_answers_its_route_with_real_data() {
-    let workdir = deployed_layout();
     for route in Route::ALL {
+        let workdir = deployed_layout(route);
         let function = Function::start(route, workdir.path());
         let request = sample_request(route);
-        let (status, headers, body) = function.get(&request).await;
-        assert_eq!(status, 200, "{route:?} {request}: {body}");
-        assert!(headers.get("etag").is_some(), "{route:?}");
+        let (status, headers, body) = function.send(&request).await;
+        assert_eq!(status, 200, "{route:?} {}: {body}", request.path);
+        // Reads carry an ETag; POST answers are never stored.
+        assert_eq!(
+            headers.get("etag").is_some(),
+            request.body.is_none(),
+            "{route:?}"
+        );
         assert_eq!(
             headers
                 .get("access-control-allow-origin")
@@ -137,6 +181,18 @@ async fn every_function_binary_answers_its_route_with_real_data() {
             Route::Categories | Route::StatsCategories => assert_eq!(json["total"], 50),
             Route::StatsOverview => assert_eq!(json["total_stock"], 8585),
             Route::OpenApi => assert_eq!(json["openapi"], "3.1.0"),
+            Route::MlPredictions => {
+                assert_eq!(json["predictions"][0]["book_id"], 1000);
+                assert_eq!(json["model"]["served_by"], "model-file");
+            }
+            Route::MlModel => assert_eq!(json["name"], "book-category"),
+            Route::MlTrainingData => assert_eq!(json["count"], 1000),
+            Route::MlFeatures => {
+                assert_eq!(json["data"]["books"], 1000);
+                // The model bundled with it: the targets' findings are there.
+                assert!(json["model"]["version"].is_string(), "{json}");
+                assert!(json["targets"][0]["finding"].is_object(), "{json}");
+            }
         }
         // One JSON log line per request on stdout.
         let log = function.stop();
@@ -146,7 +202,12 @@ async fn every_function_binary_answers_its_route_with_real_data() {
             .find(|l| l["event"] == "request")
             .unwrap_or_else(|| panic!("{route:?}: no request log line in {log:?}"));
         assert_eq!(line["status"], 200);
-        assert_eq!(line["method"], "GET");
+        let method = if request.body.is_some() {
+            "POST"
+        } else {
+            "GET"
+        };
+        assert_eq!(line["method"], method);
         assert!(line["duration_us"].is_u64());
         assert!(line["request_id"].as_str().is_some_and(|id| !id.is_empty()));
     }
@@ -154,7 +215,7 @@ async fn every_function_binary_answers_its_route_with_real_data() {
 
 #[tokio::test]
 async fn the_id_function_takes_the_path_id_and_the_rewrites_query() {
-    let workdir = deployed_layout();
+    let workdir = deployed_layout(Route::BookById);
     let function = Function::start(Route::BookById, workdir.path());
     // Vercel's rewrite: the id arrives as ?id=, with the public path or the
     // function's own file path.
@@ -184,7 +245,7 @@ async fn the_id_function_takes_the_path_id_and_the_rewrites_query() {
 
 #[tokio::test]
 async fn the_similar_function_takes_the_path_id_and_the_rewrites_query() {
-    let workdir = deployed_layout();
+    let workdir = deployed_layout(Route::BookSimilar);
     let function = Function::start(Route::BookSimilar, workdir.path());
     // As Vercel's rewrite sends it: ?id=, with the function's file path or
     // the public one.
@@ -235,4 +296,28 @@ async fn a_function_without_its_database_answers_503_problems() {
     let books = Function::start(Route::Books, empty.path());
     let (status, _, _) = books.get("/api/v1/books").await;
     assert_eq!(status, 503);
+}
+
+#[tokio::test]
+async fn a_model_function_without_a_sound_model_answers_503_problems() {
+    let request = sample_request(Route::MlPredictions);
+    // No model file at all, then one changed after training.
+    let missing = deployed_layout(Route::Health);
+    let corrupt = deployed_layout(Route::MlPredictions);
+    let model = corrupt.path().join("data/model.json");
+    let text = std::fs::read_to_string(&model).expect("model");
+    std::fs::write(&model, text.replacen("\"Fiction\"", "\"Fictional\"", 1)).expect("write");
+    for workdir in [&missing, &corrupt] {
+        let function = Function::start(Route::MlPredictions, workdir.path());
+        let (status, headers, body) = function.send(&request).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        assert!(body.contains("model is unavailable"), "{body}");
+        assert!(!body.contains("model.json"), "no server path in {body}");
+        let log = function.stop();
+        assert!(log.contains("\"event\":\"model_unavailable\""), "{log}");
+    }
 }

@@ -13,6 +13,8 @@ mod docs_browser;
 mod drift;
 mod functions;
 mod mirror_e2e;
+mod ml;
+mod ml_features;
 mod openapi;
 mod scrape_parse;
 mod server;

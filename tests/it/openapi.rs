@@ -261,12 +261,12 @@ fn operations_are_complete_and_consistent() {
         let mut documented_sorted = documented.clone();
         documented_sorted.sort_unstable();
         assert_eq!(documented_sorted, expected, "{}", route.path());
-        for status in [200, 304, 400, 405] {
-            assert!(
-                expected.contains(&status),
-                "{} lacks {status}",
-                route.path()
-            );
+        let always: &[u16] = match route.methods() {
+            Methods::Read => &[200, 304, 400, 405],
+            Methods::Write => &[200, 400, 405, 413, 415, 422],
+        };
+        for status in always {
+            assert!(expected.contains(status), "{} lacks {status}", route.path());
         }
 
         // Only an authenticated route asks for the bearer token.
@@ -345,7 +345,12 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
                     "{context}: {description}"
                 );
             }
-            if schema["type"] == "string" && schema.get("enum").is_none() && p["in"] == "query" {
+            // Free text (no enum, no pattern) refuses control characters.
+            if schema["type"] == "string"
+                && schema.get("enum").is_none()
+                && schema.get("pattern").is_none()
+                && p["in"] == "query"
+            {
                 assert!(
                     description.contains("control characters are refused"),
                     "{context}: {description}"
@@ -364,7 +369,11 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
             .filter(|p| p["in"] == "header")
             .map(|p| p["name"].as_str().expect("name"))
             .collect();
-        assert_eq!(headers, ["If-None-Match"]);
+        let conditional: &[&str] = match route.methods() {
+            Methods::Read => &["If-None-Match"],
+            Methods::Write => &[],
+        };
+        assert_eq!(headers, conditional, "{}", route.path());
     }
 }
 
@@ -413,6 +422,20 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                         bad.push((min - 1).to_string());
                     }
                 }
+                // A share: strictly between its bounds.
+                Some("number") if schema.get("exclusiveMaximum").is_some() => {
+                    assert_eq!(schema["exclusiveMinimum"], 0, "{name}");
+                    assert_eq!(schema["exclusiveMaximum"], 1, "{name}");
+                    good.extend(["0.1".into(), "0.5".into(), "0.999999".into()]);
+                    bad.extend([
+                        "0".into(),
+                        "1".into(),
+                        "1.5".into(),
+                        "-0.2".into(),
+                        "NaN".into(),
+                    ]);
+                }
+                // An amount in GBP.
                 Some("number") => {
                     assert_eq!(schema["minimum"], 0, "{name}");
                     good.extend(["0".into(), "12.5".into(), "12.50".into()]);
@@ -424,6 +447,14 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                         good.extend([value.to_owned(), value.to_uppercase()]);
                     }
                     bad.push("zzz".into());
+                }
+                // A list of names: the example, and a name that is none.
+                Some("string") if schema.get("pattern").is_some() => {
+                    let pattern = schema["pattern"].as_str().expect("pattern");
+                    let example = p["example"].as_str().expect("a string example");
+                    good.push(example.to_owned());
+                    bad.extend(["zzz".into(), format!("{example},zzz")]);
+                    assert!(!pattern.is_empty());
                 }
                 Some("string") => {
                     let max = schema["maxLength"].as_u64().expect("maxLength") as usize;
@@ -438,13 +469,13 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
             }
             for value in good {
                 let url = url(route, base, name, &value);
-                let reply = app.get(&url).await;
+                let reply = call(&app, route, &url).await;
                 assert_eq!(reply.status, 200, "{url}: {}", reply.text);
                 checked += 1;
             }
             for value in bad {
                 let url = url(route, base, name, &value);
-                let problem = app.get(&url).await.problem(400);
+                let problem = call(&app, route, &url).await.problem(400);
                 assert_eq!(problem["parameter"], name, "{url}");
                 checked += 1;
             }
@@ -456,14 +487,13 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                 };
                 // The same path as `url` gives, with the id filled in.
                 let path = route.path().replace("{id}", "1");
-                let with = app.get(&url(route, base, name, &default)).await;
-                let without = app
-                    .get(&if base.is_empty() {
-                        path.clone()
-                    } else {
-                        format!("{path}?{base}")
-                    })
-                    .await;
+                let with = call(&app, route, &url(route, base, name, &default)).await;
+                let plain = if base.is_empty() {
+                    path.clone()
+                } else {
+                    format!("{path}?{base}")
+                };
+                let without = call(&app, route, &plain).await;
                 assert_eq!(with.status, 200);
                 assert_eq!(
                     with.json(),
@@ -506,11 +536,17 @@ async fn every_operation_answers_its_documented_examples() {
         } else {
             format!("{path}?{query}")
         };
-        let reply = app.get(&url).await;
+        let reply = call(&app, route, &url).await;
         assert_eq!(reply.status, 200, "{url}: {}", reply.text);
         let body = reply.json();
         let schema = &operation(route)["responses"]["200"]["content"]["application/json"]["schema"];
         schemas.assert_valid(schema, &body, &url);
+        // A documented request body takes the sample.
+        if let Some(sample) = sample_body(route) {
+            let body_schema =
+                &operation(route)["requestBody"]["content"]["application/json"]["schema"];
+            schemas.assert_valid(body_schema, &sample, &format!("{url} request body"));
+        }
         if body.get("total_pages").is_some() {
             assert!(
                 body["total"].as_u64() > Some(0),
@@ -527,7 +563,7 @@ async fn the_body_schemas_refuse_undocumented_fields() {
     // The OpenAPI route's body is described loosely: it is the document.
     for route in Route::ALL.into_iter().filter(|r| *r != Route::OpenApi) {
         let url = sample(route);
-        let body = app.get(&url).await.json();
+        let body = call(&app, route, &url).await.json();
         let schema = &operation(route)["responses"]["200"]["content"]["application/json"]["schema"];
         let mut pointers = vec![String::new()];
         if body["items"].get(0).is_some() {
@@ -614,6 +650,24 @@ fn sample(route: Route) -> String {
     }
 }
 
+/// The JSON body a write `route` answers 200 to.
+fn sample_body(route: Route) -> Option<Value> {
+    match route {
+        Route::MlPredictions => Some(json!({"instances": [
+            {"title": "The Haunting of Hill House", "description": "A ghost story."}
+        ]})),
+        _ => None,
+    }
+}
+
+/// `url` called the way `route` is meant to be: GET, or POST of its sample body.
+async fn call(app: &TestApp, route: Route, url: &str) -> crate::app::Reply {
+    match sample_body(route) {
+        Some(body) => app.post_json(url, &body).await,
+        None => app.get(url).await,
+    }
+}
+
 /// Requests, good and bad, with the status each must get.
 /// Requests over every route: good ones here, and the one table of bad
 /// inputs (those whose path names a route).
@@ -667,8 +721,22 @@ fn table() -> Vec<(Method, String, u16)> {
         }
     }
     for route in Route::ALL {
-        rows.push((Method::HEAD, sample(route), 200));
-        for method in [Method::POST, Method::PUT, Method::DELETE, Method::PATCH] {
+        let (served, refused): (Vec<Method>, Vec<Method>) = [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+        ]
+        .into_iter()
+        .partition(|m| route.methods().served().contains(m));
+        // GET is in the list above already; a write route's POST is sent
+        // with its body (below).
+        for method in served.into_iter().filter(|m| *m == Method::HEAD) {
+            rows.push((method, sample(route), 200));
+        }
+        for method in refused {
             rows.push((method, sample(route), 405));
         }
     }
@@ -705,8 +773,67 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
         record(&seen, &mut schemas);
     }
 
-    // A conditional request with the ETag of a 200 is a 304, on every route.
+    // Each write route: its sample body answered, and every way a body can
+    // be wrong.
     for route in Route::ALL {
+        let Some(good) = sample_body(route) else {
+            continue;
+        };
+        let url = sample(route);
+        let bodies: [(&str, String, u16); 4] = [
+            ("application/json", good.to_string(), 200),
+            ("application/json", "{\"instances\":".into(), 400),
+            ("text/plain", good.to_string(), 415),
+            ("application/json", "{\"instances\":[]}".into(), 422),
+        ];
+        for (content_type, body, expected) in bodies {
+            let headers = [("content-type", content_type)];
+            let reply = app.send(Method::POST, &url, &headers, Some(body)).await;
+            assert_eq!(reply.status, expected, "POST {url}: {}", reply.text);
+            let seen = Seen {
+                label: format!("POST {url} ({expected})"),
+                route,
+                method: Method::POST,
+                status: reply.status,
+                headers: reply.headers,
+                body: reply.text.into_bytes(),
+            };
+            record(&seen, &mut schemas);
+        }
+        // Too large: in process, as over TCP the server may close the
+        // connection before the client has finished sending.
+        let oversized = format!(
+            "{{\"instances\":[{{\"title\":\"{}\"}}]}}",
+            "a".repeat(books::http::app::MAX_BODY_BYTES)
+        );
+        let state = books::adapters::load_state(&crate::app::committed_db(), &[route]);
+        let request = http::Request::post(&url)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(oversized))
+            .expect("request");
+        let response = books::http::app::api(&[route], state)
+            .oneshot(request)
+            .await
+            .expect("answer");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes();
+        assert_eq!(parts.status.as_u16(), 413, "POST {url} too large");
+        let seen = Seen {
+            label: format!("POST {url} (413)"),
+            route,
+            method: Method::POST,
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: body.to_vec(),
+        };
+        record(&seen, &mut schemas);
+    }
+
+    // A conditional request with the ETag of a 200 is a 304, on every read route.
+    for route in Route::ALL
+        .into_iter()
+        .filter(|r| r.methods() == Methods::Read)
+    {
         let url = sample(route);
         let first = app.get(&url).await;
         let etag = first.header("etag").expect("etag").to_owned();
@@ -733,18 +860,23 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
     let without_db = books::http::app::api(&Route::ALL, AppState::new(store));
     for route in Route::ALL {
         let url = sample(route);
-        let request = http::Request::get(&url)
-            .body(axum::body::Body::empty())
-            .expect("request");
+        let request = match sample_body(route) {
+            Some(body) => http::Request::post(&url)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string())),
+            None => http::Request::get(&url).body(axum::body::Body::empty()),
+        }
+        .expect("request");
         let response = without_db.clone().oneshot(request).await.expect("answer");
         let expected = if route == Route::OpenApi { 200 } else { 503 };
         assert_eq!(response.status().as_u16(), expected, "{url}");
         let (parts, body) = response.into_parts();
         let body = body.collect().await.expect("body").to_bytes();
+        let method = route.methods().served()[0].clone();
         let seen = Seen {
-            label: format!("GET {url} without a database"),
+            label: format!("{method} {url} without a database"),
             route,
-            method: Method::GET,
+            method,
             status: parts.status.as_u16(),
             headers: parts.headers,
             body: body.to_vec(),
@@ -932,7 +1064,11 @@ fn the_landing_page_links_the_docs_and_every_endpoint() {
         .map(|(_, value)| value)
         .collect();
     assert!(hrefs.iter().any(|h| h == "/docs"), "no link to /docs");
-    for route in Route::ALL {
+    // A POST endpoint is tried from the docs, not followed from a link.
+    for route in Route::ALL
+        .into_iter()
+        .filter(|r| r.methods() == Methods::Read)
+    {
         let linked = hrefs.iter().any(|href| {
             let path = href.split('?').next().unwrap_or(href);
             path.starts_with("/api/") && Route::resolve(path) == Some(route)

@@ -8,9 +8,30 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use super::{
-    BookIdQuery, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_TEXT_CHARS, ORDERS, SORT_KEYS,
-    SimilarParams,
+    BookIdQuery, DATA_FORMATS, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_SEED, MAX_TEXT_CHARS,
+    MAX_TOP, ORDERS, SORT_KEYS, SPLITS, SimilarParams, TopParams, TrainingDataParams,
 };
+use crate::handlers::ml::DEFAULT_TOP;
+use crate::ml::dataset::{Column, all_columns};
+use crate::ml::split::{DEFAULT_SEED, DEFAULT_TEST_SIZE};
+
+impl IntoParams for TrainingDataParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        Self::ALLOWED
+            .iter()
+            .map(|name| query_parameter(name, Self::ALLOWED, "id"))
+            .collect()
+    }
+}
+
+impl IntoParams for TopParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        Self::ALLOWED
+            .iter()
+            .map(|name| query_parameter(name, Self::ALLOWED, "id"))
+            .collect()
+    }
+}
 
 /// Documented as the path parameter it repeats: the path is where a client
 /// gives the id.
@@ -97,6 +118,55 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
                 .default(Some(json!(SimilarParams::DEFAULT_LIMIT))),
             Some(json!(3)),
         ),
+        "top" => (
+            format!(
+                "How many ranked categories each prediction lists, 1 to {MAX_TOP} (at most the model's class count)."
+            ),
+            integer(1, MAX_TOP).default(Some(json!(DEFAULT_TOP))),
+            Some(json!(DEFAULT_TOP)),
+        ),
+        "split" => (
+            "Which books: the whole catalogue, or one side of the train/test split.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(words(&SPLITS.map(|(word, _)| word))))
+                .default(Some(json!("all"))),
+            Some(json!("train")),
+        ),
+        "test_size" => (
+            "The test split's share of the books, strictly between 0 and 1 (at most 6 decimals). The default is the served model's.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .exclusive_minimum(Some(0))
+                .exclusive_maximum(Some(1))
+                .default(Some(json!(DEFAULT_TEST_SIZE))),
+            Some(json!(DEFAULT_TEST_SIZE)),
+        ),
+        "seed" => (
+            "The split's seed. The default is the served model's.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(MAX_SEED as f64))
+                .default(Some(json!(DEFAULT_SEED))),
+            Some(json!(DEFAULT_SEED)),
+        ),
+        "columns" => (
+            "The columns to return, comma-separated, each once, in the order given. All of them when absent.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(columns_pattern()))
+                .enum_values(None::<Vec<Value>>),
+            Some(json!("id,title,description,category")),
+        ),
+        "format" => (
+            "`json`, or `csv` (RFC 4180, with a header row, as a download). When absent, `Accept: text/csv` asks for CSV.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(words(&DATA_FORMATS.map(|(word, _)| word))))
+                .default(Some(json!("json"))),
+            Some(json!("json")),
+        ),
         "min_rating" => (
             "Only books rated at least this many stars.".into(),
             integer(1, 5),
@@ -135,6 +205,13 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
         .schema(Some(schema.build()))
         .example(example)
         .build()
+}
+
+/// A comma-separated list of known column names.
+fn columns_pattern() -> String {
+    let names: Vec<&str> = all_columns().into_iter().map(Column::name).collect();
+    let name = names.join("|");
+    format!("^({name})(,({name}))*$")
 }
 
 fn integer(min: u32, max: u32) -> ObjectBuilder {

@@ -18,7 +18,9 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use crate::domain::{BookId, Price};
 use crate::http::error::{ApiError, echo};
+use crate::ml::dataset::{self, Column};
 use crate::ml::similar::NEIGHBOURS;
+use crate::ml::split::{Split, SplitRule};
 use crate::store::query::{BookQuery, Order, SortKey};
 
 mod docs;
@@ -304,6 +306,126 @@ impl FromQuery for SimilarParams {
             limit: query.integer("limit", 1, Self::MAX_LIMIT, Self::DEFAULT_LIMIT)?,
         })
     }
+}
+
+/// `/ml/predictions`' `top`: how many ranked categories each prediction
+/// lists (capped at the model's class count).
+#[derive(Debug, Clone, Copy)]
+pub struct TopParams(pub u32);
+
+/// The largest `top`.
+pub const MAX_TOP: u32 = 50;
+
+impl FromQuery for TopParams {
+    const ALLOWED: &'static [&'static str] = &["top"];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+        let default = crate::handlers::ml::DEFAULT_TOP;
+        Ok(TopParams(query.integer("top", 1, MAX_TOP, default)?))
+    }
+}
+
+/// The representation `/ml/training-data` answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataFormat {
+    Json,
+    Csv,
+}
+
+impl DataFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataFormat::Json => "json",
+            DataFormat::Csv => "csv",
+        }
+    }
+}
+
+pub(crate) const DATA_FORMATS: [(&str, DataFormat); 2] =
+    [("json", DataFormat::Json), ("csv", DataFormat::Csv)];
+pub(crate) const SPLITS: [(&str, Split); 3] = [
+    ("all", Split::All),
+    ("train", Split::Train),
+    ("test", Split::Test),
+];
+/// The largest seed: every integer up to it is exact in JSON (and JavaScript).
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
+/// `/ml/training-data`'s parameters.
+#[derive(Debug, Clone)]
+pub struct TrainingDataParams {
+    pub split: Split,
+    pub rule: SplitRule,
+    pub columns: Vec<Column>,
+    /// `None`: chosen by `Accept`.
+    pub format: Option<DataFormat>,
+}
+
+impl FromQuery for TrainingDataParams {
+    const ALLOWED: &'static [&'static str] = &["split", "test_size", "seed", "columns", "format"];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+        let test_size = query.parsed("test_size", |value| {
+            let valid = value.starts_with("0.")
+                && value.len() <= 8
+                && value[2..].bytes().all(|b| b.is_ascii_digit());
+            value
+                .parse::<f64>()
+                .ok()
+                .filter(|v| valid && *v > 0.0 && *v < 1.0)
+                .ok_or_else(|| {
+                    format!(
+                        "test_size must be a decimal strictly between 0 and 1 with at most 6 digits, e.g. 0.2; got {:?}",
+                        echo(value)
+                    )
+                })
+        })?;
+        let seed = query.parsed("seed", |value| {
+            u64::from_str(value)
+                .ok()
+                .filter(|n| *n <= MAX_SEED && value.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| {
+                    format!(
+                        "seed must be an integer from 0 to {MAX_SEED}; got {:?}",
+                        echo(value)
+                    )
+                })
+        })?;
+        let columns = query
+            .parsed("columns", parse_columns)?
+            .unwrap_or_else(dataset::all_columns);
+        let default = SplitRule::default();
+        Ok(TrainingDataParams {
+            split: query.choice("split", &SPLITS)?.unwrap_or(Split::All),
+            rule: SplitRule {
+                seed: seed.unwrap_or(default.seed),
+                test_size: test_size.unwrap_or(default.test_size),
+            },
+            columns,
+            format: query.choice("format", &DATA_FORMATS)?,
+        })
+    }
+}
+
+/// A comma-separated list of known column names, each at most once.
+fn parse_columns(value: &str) -> Result<Vec<Column>, String> {
+    let mut columns: Vec<Column> = Vec::new();
+    for name in value.split(',').map(str::trim) {
+        let column = dataset::column(name).ok_or_else(|| {
+            let names: Vec<&str> = dataset::all_columns()
+                .into_iter()
+                .map(Column::name)
+                .collect();
+            format!(
+                "columns: unknown column {:?}; known: {}",
+                echo(name),
+                names.join(", ")
+            )
+        })?;
+        if columns.iter().any(|c| c.name() == column.name()) {
+            return Err(format!("columns: {name:?} is listed twice"));
+        }
+        columns.push(column);
+    }
+    Ok(columns)
 }
 
 /// A list endpoint's request: which books, which page.

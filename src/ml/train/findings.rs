@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use super::bayes;
 use super::metrics::evaluate;
 use crate::domain::Book;
+use crate::ml::features;
 use crate::ml::linear::LinearClassifier;
 use crate::ml::text::{Tokenizer, VocabularyRules, book_text};
 
@@ -264,12 +265,14 @@ impl Design {
     }
 }
 
+/// The `title_chars` feature of `/api/v1/ml/features`.
 fn title_chars(book: &Book) -> f64 {
-    book.title.chars().count() as f64
+    features::chars(&book.title) as f64
 }
 
+/// The `description_words` feature of `/api/v1/ml/features`.
 fn description_words(book: &Book) -> f64 {
-    book.description.split_whitespace().count() as f64
+    features::words(&book.description) as f64
 }
 
 /// Ridge regression with an unpenalised intercept; returns the predictor.
@@ -315,12 +318,12 @@ fn solve(mut a: Vec<Vec<f64>>) -> Vec<f64> {
             .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
             .unwrap_or(col);
         a.swap(col, pivot);
-        let (above, below) = a.split_at_mut(col + 1);
-        let pivot_row = &above[col];
-        for row in below {
+        let (upper, lower) = a.split_at_mut(col + 1);
+        let pivot_row = &upper[col];
+        for row in lower {
             let factor = row[col] / pivot_row[col];
-            for (x, p) in row[col..=d].iter_mut().zip(&pivot_row[col..=d]) {
-                *x -= factor * p;
+            for (value, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                *value -= factor * p;
             }
         }
     }

@@ -197,7 +197,7 @@ pub fn train(
         split: SplitCard {
             seed: rule.seed,
             test_size: rule.test_size,
-            rule: "test <=> (first 8 bytes of SHA-256(\"{seed}:{id}\"), big-endian) / 2^64 < test_size".into(),
+            rule: super::split::RULE.into(),
             train_books: train.len(),
             test_books: test.len(),
         },

@@ -1,0 +1,5 @@
+//! GET /api/v1/ml/features
+
+fn main() -> std::process::ExitCode {
+    books::adapters::vercel::serve(books::http::Route::MlFeatures)
+}
