@@ -13,7 +13,9 @@ use http_body_util::BodyExt as _;
 use tower::ServiceExt as _;
 
 fn data(file: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data")
+        .join(file)
 }
 
 fn bench(c: &mut Criterion) {

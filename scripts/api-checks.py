@@ -32,6 +32,7 @@ class Data:
             raise SystemExit(f"{csv_path}: no books")
         self.count = len(rows)
         self.first = min(rows, key=lambda r: int(r["id"]))
+        self.titles = {int(r["id"]): r["title"] for r in rows}
         self.categories = len({r["category"] for r in rows})
         self.total_stock = sum(int(r["stock"]) for r in rows)
         self.max_rating = max(int(r["rating"]) for r in rows)
@@ -70,6 +71,25 @@ def check_book(body, data):
     expect(body.get("id") == want, f"id is {body.get('id')!r}, not {want}")
     title = data.first["title"]
     expect(body.get("title") == title, f"title is {body.get('title')!r}, not {title!r}")
+
+
+def check_similar(body, data):
+    want = int(data.first["id"])
+    expect(body.get("book_id") == want, f"book_id is {body.get('book_id')!r}, not {want}")
+    items = body.get("items") or []
+    expected = min(body.get("limit") or 0, data.count - 1)
+    expect(body.get("limit") == 5, f"limit is {body.get('limit')!r}, not the default 5")
+    expect(len(items) == expected, f"{len(items)} items, not {expected}")
+    keys = []
+    for item in items:
+        book, score = item.get("book") or {}, item.get("score")
+        ident = book.get("id")
+        expect(ident != want, "the book itself is among its similar books")
+        expect(ident in data.titles, f"similar book {ident!r} is not in the data")
+        expect(book.get("title") == data.titles[ident], f"book {ident}: title {book.get('title')!r}")
+        expect(isinstance(score, (int, float)) and 0 <= score <= 1, f"book {ident}: score {score!r}")
+        keys.append((-score, ident))
+    expect(keys == sorted(keys), f"not by score, then id: {keys}")
 
 
 def check_search(body, data):
@@ -153,6 +173,12 @@ def checks(data):
         "api/v1/books/[id].rs": [
             (f"/api/v1/books/{book}?id={book}", 200, check_book),
             (f"/api/v1/books/{book}?id={other}", 400, check_id_refused),
+        ],
+        # The same rewrite for [id]/similar: Vercel must send .../5/similar
+        # here, not to [id].
+        "api/v1/books/[id]/similar.rs": [
+            (f"/api/v1/books/{book}/similar?id={book}", 200, check_similar),
+            (f"/api/v1/books/{book}/similar?id={other}", 400, check_id_refused),
         ],
         "api/v1/books/search.rs": (
             f"/api/v1/books/search?title={quote(data.first['title'])}&per_page=100",

@@ -6,8 +6,10 @@
 #     .vc-config.json naming the Rust runtime, and data/books.db identical to
 #     the repository's (a missing includeFiles match does not fail a Vercel
 #     build by itself, so this is where it is caught);
-#   - every dynamic segment ([id]) has its route in config.json, after the
-#     filesystem phase so that static siblings (search, top-rated) win;
+#   - every function with a dynamic segment ([id], [id]/similar) is where
+#     config.json's first matching route sends a concrete path
+#     (/api/v1/books/5, /api/v1/books/5/similar), after the filesystem phase
+#     so that static siblings (search, top-rated) win;
 #   - no source file, Cargo.*, database or repository folder is published as a
 #     static file (without public/, Vercel publishes the whole repository),
 #     and every file of public/ is;
@@ -121,6 +123,13 @@ PY
 done
 
 # --- 2. dynamic segments are routed ------------------------------------------
+# A concrete path for each function with a dynamic segment (each [param] set
+# to 5: /api/v1/books/5, /api/v1/books/5/similar) must reach that very
+# function: the first route of config.json matching it (routes read in
+# order, as Vercel does for a path no file serves) rewrites it there, after
+# the filesystem phase (so static siblings such as search win) and with each
+# segment passed as a query parameter. So /api/v1/books/5/similar cannot be
+# swallowed by [id]'s route, nor /api/v1/books/5 by [id]/similar's.
 if ! python3 - "$out/config.json" "${api_files[@]}" <<'PY'; then
 import json, re, sys
 path, files = sys.argv[1], sys.argv[2:]
@@ -130,25 +139,36 @@ try:
 except (OSError, ValueError) as err:
     sys.exit(f"FAIL config.json unreadable: {err}")
 filesystem = next((i for i, r in enumerate(routes) if r.get("handle") == "filesystem"), None)
+
+def pattern(src):
+    # JavaScript's named groups, (?<name>...), in Python's spelling.
+    return re.sub(r"\(\?<(?=[A-Za-z_])", "(?P<", src)
+
+def first_match(concrete):
+    """The route that decides where `concrete` goes: the first one matching
+    it that does not merely continue (set headers and go on)."""
+    for i, route in enumerate(routes):
+        if "src" in route and not route.get("continue"):
+            if re.fullmatch(pattern(route["src"]), concrete):
+                return i, route
+    return None, None
+
 failed = False
 for file in files:
     function = "/" + file[: -len(".rs")]
     params = re.findall(r"\[([^\]/]+)\]", function)
     if not params:
         continue
-    # A concrete path for the route: each [param] becomes 1.
-    concrete = re.sub(r"\[[^\]/]+\]", "1", function)
-    matches = [
-        (i, r) for i, r in enumerate(routes)
-        if "src" in r and str(r.get("dest", "")).startswith(function)
-        and re.fullmatch(r["src"], concrete)
-    ]
-    if not matches:
-        print(f"FAIL {file}: no route in config.json sends {concrete} to {function}", file=sys.stderr)
+    concrete = re.sub(r"\[[^\]/]+\]", "5", function)
+    i, route = first_match(concrete)
+    dest = str((route or {}).get("dest", ""))
+    if route is None or dest.split("?")[0] != function:
+        where = f" (its first route, {route}, does)" if route else ""
+        print(f"FAIL {file}: no route in config.json sends {concrete} to {function}{where}",
+              file=sys.stderr)
         failed = True
         continue
-    i, route = matches[0]
-    missing = [p for p in params if f"{p}=" not in route["dest"]]
+    missing = [p for p in params if f"{p}=" not in dest]
     if missing:
         print(f"FAIL {file}: route {route} does not pass {missing} as query parameters", file=sys.stderr)
         failed = True
@@ -156,7 +176,7 @@ for file in files:
         print(f"FAIL {file}: route {route} comes before the filesystem phase", file=sys.stderr)
         failed = True
     else:
-        print(f"ok   {file}: config.json routes {concrete} -> {route['dest']}")
+        print(f"ok   {file}: config.json routes {concrete} -> {dest} (its first matching route)")
 sys.exit(1 if failed else 0)
 PY
     fail "config.json: dynamic routes missing or wrong"

@@ -18,13 +18,13 @@ use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::error::ApiError;
 use super::params::{
     BookIdQuery, BooksParams, DataFormat, FromQuery, ListRequest, NoParams, Pagination,
-    PriceRangeParams, Query, QueryParams, SearchParams, TopParams, TopRatedParams,
+    PriceRangeParams, Query, QueryParams, SearchParams, SimilarParams, TopParams, TopRatedParams,
     TrainingDataParams, book_id,
 };
 use super::route::Route;
 use crate::handlers;
 use crate::handlers::ListPage;
-use crate::handlers::books::BookView;
+use crate::handlers::books::{BookView, SimilarBooks};
 use crate::handlers::ml::PredictionRequest;
 use crate::ml::{ModelError, ModelFile};
 use crate::store::{Store, StoreError};
@@ -82,6 +82,7 @@ pub fn method_router(route: Route) -> MethodRouter<AppState> {
         Route::Health => get(health),
         Route::Books => get(books),
         Route::BookById => get(book_by_id),
+        Route::BookSimilar => get(similar),
         Route::BooksSearch => get(search),
         Route::BooksTopRated => get(top_rated),
         Route::BooksPriceRange => get(price_range),
@@ -109,6 +110,7 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
         Route::MlPredictions => TopParams::ALLOWED,
         Route::MlTrainingData => TrainingDataParams::ALLOWED,
         Route::BookById => BookIdQuery::ALLOWED,
+        Route::BookSimilar => SimilarParams::ALLOWED,
         Route::Books => BooksParams::ALLOWED,
         Route::BooksSearch => SearchParams::ALLOWED,
         Route::BooksTopRated => TopRatedParams::ALLOWED,
@@ -167,10 +169,7 @@ async fn book_by_id(
     segment: Result<Path<String>, PathRejection>,
     query: Query<BookIdQuery>,
 ) -> Result<Response, ApiError> {
-    let segment = segment
-        .map_err(|_| ApiError::invalid("id", "id must be a positive integer"))?
-        .0;
-    let id = book_id(query.params.0.as_deref(), &segment)?;
+    let id = book_id(query.params.0.as_deref(), &path_segment(segment)?)?;
     immutable(
         &state,
         &if_none_match,
@@ -178,6 +177,41 @@ async fn book_by_id(
         &id.to_string(),
         |store| Ok((json(&handlers::books::book(store, id)?), None)),
     )
+}
+
+/// Books similar to one book
+///
+/// The books whose title and description read most alike, by the cosine
+/// similarity of their TF-IDF vectors (the vocabulary fitted on the whole
+/// catalogue), computed when the database is built. Most similar first:
+/// score descending, ties by id ascending; the book itself is never among
+/// them. `limit` (default 5, at most 20) caps the list. 404 when no book has
+/// this id; 400 when the id is not a positive integer or `limit` is out of
+/// range.
+#[utoipa::path(get, path = Route::BookSimilar.path(), operation_id = "listSimilarBooks", tag = "books",
+    params(SimilarParams), responses((status = 200, description = "OK", body = SimilarBooks)))]
+async fn similar(
+    State(state): State<AppState>,
+    if_none_match: IfNoneMatch,
+    segment: Result<Path<String>, PathRejection>,
+    query: Query<SimilarParams>,
+) -> Result<Response, ApiError> {
+    let id = book_id(query.params.id.as_deref(), &path_segment(segment)?)?;
+    let limit = query.params.limit;
+    immutable(
+        &state,
+        &if_none_match,
+        Route::BookSimilar,
+        &format!("{id}?limit={limit}"),
+        |store| Ok((json(&handlers::books::similar(store, id, limit)?), None)),
+    )
+}
+
+/// The `{id}` segment of a path, as given (`book_id` parses it).
+fn path_segment(segment: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    segment
+        .map(|Path(segment)| segment)
+        .map_err(|_| ApiError::invalid("id", "id must be a positive integer"))
 }
 
 /// List the catalogue

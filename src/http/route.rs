@@ -10,6 +10,7 @@ pub enum Route {
     Health,
     Books,
     BookById,
+    BookSimilar,
     BooksSearch,
     BooksTopRated,
     BooksPriceRange,
@@ -126,10 +127,11 @@ pub enum Access {
 }
 
 impl Route {
-    pub const ALL: [Route; 14] = [
+    pub const ALL: [Route; 15] = [
         Route::Health,
         Route::Books,
         Route::BookById,
+        Route::BookSimilar,
         Route::BooksSearch,
         Route::BooksTopRated,
         Route::BooksPriceRange,
@@ -150,6 +152,7 @@ impl Route {
             Route::Health => RouteSpec::public_read("/api/v1/health", Revalidate),
             Route::Books => RouteSpec::public_read("/api/v1/books", Immutable),
             Route::BookById => RouteSpec::public_read("/api/v1/books/{id}", Immutable),
+            Route::BookSimilar => RouteSpec::public_read("/api/v1/books/{id}/similar", Immutable),
             Route::BooksSearch => RouteSpec::public_read("/api/v1/books/search", Immutable),
             Route::BooksTopRated => RouteSpec::public_read("/api/v1/books/top-rated", Immutable),
             Route::BooksPriceRange => {
@@ -217,8 +220,22 @@ impl Route {
         if let Some(route) = Route::ALL.into_iter().find(|r| r.path() == path) {
             return Some(route);
         }
-        let id = path.strip_prefix("/api/v1/books/")?;
-        (!id.is_empty() && !id.contains('/')).then_some(Route::BookById)
+        Route::ALL
+            .into_iter()
+            .find(|r| r.path().contains("{id}") && matches_template(r.path(), path))
+    }
+}
+
+/// Whether `path` is `template` with a non-empty segment in place of `{id}`.
+fn matches_template(template: &str, path: &str) -> bool {
+    let (mut want, mut have) = (template.split('/'), path.split('/'));
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some("{id}"), Some(segment)) if !segment.is_empty() => {}
+            (Some(w), Some(h)) if w == h => {}
+            _ => return false,
+        }
     }
 }
 
@@ -250,6 +267,38 @@ mod tests {
     }
 
     #[test]
+    fn a_book_and_its_similar_books_resolve_apart() {
+        assert_eq!(Route::resolve("/api/v1/books/7"), Some(Route::BookById));
+        assert_eq!(
+            Route::resolve("/api/v1/books/7/similar"),
+            Some(Route::BookSimilar)
+        );
+        assert_eq!(
+            Route::resolve("/api/v1/books/7/similar/"),
+            Some(Route::BookSimilar)
+        );
+        // Vercel may invoke the function at its own file's path.
+        assert_eq!(
+            Route::resolve("/api/v1/books/[id]/similar"),
+            Some(Route::BookSimilar)
+        );
+        assert_eq!(
+            Route::resolve("/api/v1/books/search/similar"),
+            Some(Route::BookSimilar)
+        );
+        for path in [
+            "/api/v1/books//similar",
+            "/api/v1/books/7/similar/x",
+            "/api/v1/books/7/similars",
+            "/api/v1/books/7/Similar",
+            "/api/v1/books/similar",
+        ] {
+            let expected = (path == "/api/v1/books/similar").then_some(Route::BookById);
+            assert_eq!(Route::resolve(path), expected, "{path}");
+        }
+    }
+
+    #[test]
     fn policies_are_consistent() {
         for route in Route::ALL {
             // A write or an authenticated answer is never cached publicly.
@@ -269,6 +318,11 @@ mod tests {
     fn derived_names() {
         assert_eq!(Route::BookById.api_file(), "api/v1/books/[id].rs");
         assert_eq!(Route::BookById.bin_name(), "api-v1-books-id");
+        assert_eq!(
+            Route::BookSimilar.api_file(),
+            "api/v1/books/[id]/similar.rs"
+        );
+        assert_eq!(Route::BookSimilar.bin_name(), "api-v1-books-id-similar");
         assert_eq!(Route::BooksTopRated.bin_name(), "api-v1-books-top-rated");
         assert_eq!(Route::OpenApi.api_file(), "api/v1/openapi.json.rs");
         assert_eq!(Route::OpenApi.bin_name(), "api-v1-openapi-json");

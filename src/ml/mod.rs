@@ -1,7 +1,8 @@
 //! Machine learning over the catalogue: the text features, the train/test
 //! split, the category model (trained by `books train`, stored as a JSON
 //! model file, served by `/api/v1/ml/predictions`) and its card, and the
-//! feature table with its statistics (`/api/v1/ml/features`).
+//! feature table with its statistics (`/api/v1/ml/features`), and the
+//! content-based neighbours of every book (stored in `books.db`).
 
 pub mod card;
 pub mod dataset;
@@ -9,6 +10,7 @@ pub mod features;
 pub mod linear;
 pub mod model;
 pub mod profile;
+pub mod similar;
 pub mod split;
 pub mod text;
 pub mod train;

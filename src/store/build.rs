@@ -1,5 +1,6 @@
 //! Building `books.db` from a book list: schema, categories, books, the FTS5
-//! index and the meta table, in one transaction, then ANALYZE and VACUUM.
+//! index, the similar books and the meta table, in one transaction, then
+//! ANALYZE and VACUUM.
 //! Deterministic: the same books and meta give the same database content.
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use super::ScrapeMeta;
 use super::csv::content_hash;
 use super::schema::{self, SCHEMA_VERSION, meta_key};
 use crate::domain::{Book, category_slug};
+use crate::ml::similar::{self, NEIGHBOURS};
 
 /// The columns a book row is inserted with, in the order `write_db` binds
 /// them: [`Book::COLUMNS`] plus the two derived for queries (a test pins it).
@@ -163,6 +165,21 @@ pub(crate) fn write_db(
     }
     tx.execute_batch("INSERT INTO books_fts(books_fts) VALUES('rebuild');")
         .map_err(at("fill the FTS5 index"))?;
+    {
+        let mut insert = tx
+            .prepare(
+                "INSERT INTO similar_books (book_id, rank, similar_id, score) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(at("prepare similar_books"))?;
+        for (id, neighbours) in similar::neighbours(books, NEIGHBOURS) {
+            for (rank, neighbour) in (1i64..).zip(&neighbours) {
+                insert
+                    .execute(params![id.get(), rank, neighbour.id.get(), neighbour.score])
+                    .map_err(at(&format!("insert the similar books of {id}")))?;
+            }
+        }
+    }
     {
         let mut insert = tx
             .prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")

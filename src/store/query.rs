@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use rusqlite::{Connection, Row, params_from_iter, types::Value};
+use rusqlite::{Connection, Row, params, params_from_iter, types::Value};
 
 use super::sqlite::{Store, StoreError};
 use crate::domain::{Book, BookId, Price, Rating};
@@ -13,6 +13,8 @@ use crate::domain::{Book, BookId, Price, Rating};
 const BOOK_COLUMNS: &str = "books.id, upc, title, category, price_pence, price_excl_tax_pence, \
      tax_pence, rating, availability, stock, review_count, product_type, description, \
      image_url, product_url";
+/// How many columns [`BOOK_COLUMNS`] selects: a column after them is this index.
+const BOOK_COLUMN_COUNT: usize = 15;
 
 /// What a list of books may be sorted by. Ties are always broken by id, ascending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +211,32 @@ impl Store {
                 Some(row) => Ok(Some(book_from_row(row)?)),
                 None => Ok(None),
             }
+        })
+    }
+
+    /// The books most similar to book `id`, best first, at most `limit`,
+    /// each with its score (see `ml::similar`). Empty when `id` names no
+    /// book (or the only one).
+    pub fn similar(&self, id: BookId, limit: u32) -> Result<Vec<(Book, f64)>, StoreError> {
+        self.with_connection(|conn| {
+            let sql = format!(
+                "SELECT {BOOK_COLUMNS}, similar_books.score FROM similar_books \
+                 JOIN books ON books.id = similar_books.similar_id \
+                 WHERE similar_books.book_id = ? ORDER BY similar_books.rank LIMIT ?"
+            );
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![id.get(), limit], |row| {
+                Ok((book_from_row(row)?, row.get(BOOK_COLUMN_COUNT)?))
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// Whether a book has id `id`.
+    pub fn book_exists(&self, id: BookId) -> Result<bool, StoreError> {
+        self.with_connection(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT 1 FROM books WHERE id = ?")?;
+            Ok(stmt.exists([id.get()])?)
         })
     }
 
@@ -415,5 +443,6 @@ mod tests {
     #[test]
     fn book_columns_follow_the_contract() {
         assert_eq!(contract_columns(BOOK_COLUMNS, &[]), Book::COLUMNS);
+        assert_eq!(BOOK_COLUMNS.split(',').count(), BOOK_COLUMN_COUNT);
     }
 }

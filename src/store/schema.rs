@@ -2,7 +2,8 @@
 //! columns and indexes. The builder creates it; the read side queries it.
 
 /// Bumped whenever the schema changes; kept in the `meta` table.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `similar_books`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Creates every table and index. Prices are integer pence.
 pub const CREATE: &str = r#"
@@ -48,6 +49,17 @@ CREATE VIRTUAL TABLE books_fts USING fts5(
     content = 'books', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+
+-- The nearest neighbours of every book by TF-IDF cosine over title and
+-- description (ml::similar): rank 1 is the most similar; score descending,
+-- ties by similar_id ascending; never the book itself.
+CREATE TABLE similar_books (
+    book_id     INTEGER NOT NULL REFERENCES books(id),
+    rank        INTEGER NOT NULL CHECK (rank >= 1),
+    similar_id  INTEGER NOT NULL REFERENCES books(id) CHECK (similar_id <> book_id),
+    score       REAL NOT NULL CHECK (score BETWEEN 0 AND 1),
+    PRIMARY KEY (book_id, rank)
+) WITHOUT ROWID;
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,

@@ -177,6 +177,11 @@ impl TestApp {
         self.api(&format!("/books/{id}")).await
     }
 
+    /// `/books/{id}/similar` with `query` (may be empty).
+    pub async fn similar(&self, id: u32, query: &str) -> Value {
+        self.api(&format!("/books/{id}/similar?{query}")).await
+    }
+
     pub async fn books(&self, query: &str) -> Value {
         self.api(&format!("/books?{query}")).await
     }
@@ -250,6 +255,16 @@ pub fn bad_inputs() -> Vec<BadInput> {
         get("/books/4294967296", 400, Some("id")),
         get("/books/%27%20OR%201=1%20--", 400, Some("id")),
         get("/books/1?extra=1", 400, Some("extra")),
+        get("/books/0/similar", 400, Some("id")),
+        get("/books/abc/similar", 400, Some("id")),
+        get("/books/99999/similar", 404, None),
+        get("/books/1/similar?id=2", 400, Some("id")),
+        get("/books/1/similar?limit=0", 400, Some("limit")),
+        get("/books/1/similar?limit=21", 400, Some("limit")),
+        get("/books/1/similar?limit=abc", 400, Some("limit")),
+        get("/books/1/similar?limit=-1", 400, Some("limit")),
+        get("/books/1/similar?limit=5&limit=6", 400, Some("limit")),
+        get("/books/1/similar?page=2", 400, Some("page")),
         get("/books?page=0", 400, Some("page")),
         get("/books?page=abc", 400, Some("page")),
         get("/books?page=99999999999", 400, Some("page")),
@@ -312,9 +327,11 @@ pub fn bad_inputs() -> Vec<BadInput> {
         get("/openapi.json?format=yaml", 400, Some("format")),
         get("/nowhere", 404, None),
         get("/books/1/2", 404, None),
+        get("/books/1/similar/2", 404, None),
     ];
     rows.push((Method::POST, "/api/v1/books".into(), 405, None));
     rows.push((Method::DELETE, "/api/v1/books/1".into(), 405, None));
+    rows.push((Method::POST, "/api/v1/books/1/similar".into(), 405, None));
     rows.into_iter()
         .map(|(method, path, status, parameter)| BadInput {
             method,

@@ -136,6 +136,7 @@ impl Sample {
 fn sample_request(route: Route) -> Sample {
     match route {
         Route::BookById => Sample::get("/api/v1/books/1000?id=1000"),
+        Route::BookSimilar => Sample::get("/api/v1/books/1000/similar?id=1000"),
         Route::BooksSearch => Sample::get("/api/v1/books/search?title=attic"),
         Route::BooksPriceRange => Sample::get("/api/v1/books/price-range?min=10&max=20"),
         Route::MlPredictions => Sample {
@@ -170,6 +171,10 @@ async fn every_function_binary_answers_its_route_with_real_data() {
         match route {
             Route::Health => assert_eq!(json["books"], 1000),
             Route::BookById => assert_eq!(json["title"], "A Light in the Attic"),
+            Route::BookSimilar => {
+                assert_eq!(json["book_id"], 1000);
+                assert_eq!(json["items"].as_array().map(Vec::len), Some(5));
+            }
             Route::Books | Route::BooksTopRated => assert_eq!(json["total"], 1000),
             Route::BooksSearch => assert_eq!(json["items"][0]["id"], 1000),
             Route::BooksPriceRange => assert!(json["total"].as_u64().unwrap() > 0),
@@ -236,6 +241,41 @@ async fn the_id_function_takes_the_path_id_and_the_rewrites_query() {
         headers.get("content-type").and_then(|v| v.to_str().ok()),
         Some("application/problem+json")
     );
+}
+
+#[tokio::test]
+async fn the_similar_function_takes_the_path_id_and_the_rewrites_query() {
+    let workdir = deployed_layout(Route::BookSimilar);
+    let function = Function::start(Route::BookSimilar, workdir.path());
+    // As Vercel's rewrite sends it: ?id=, with the function's file path or
+    // the public one.
+    for path in [
+        "/api/v1/books/[id]/similar?id=1&limit=3",
+        "/api/v1/books/1/similar?id=1&limit=3",
+        "/api/v1/books/1/similar?limit=3",
+    ] {
+        let (status, _, body) = function.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["book_id"], 1, "{path}");
+        assert_eq!(json["items"].as_array().map(Vec::len), Some(3), "{path}");
+    }
+    for (path, status) in [
+        ("/api/v1/books/1/similar?id=5", 400),
+        ("/api/v1/books/[id]/similar", 400),
+        ("/api/v1/books/1/similar?limit=21", 400),
+        ("/api/v1/books/99999/similar", 404),
+        // Only its own route: the book itself is another function's.
+        ("/api/v1/books/1", 404),
+    ] {
+        let (got, headers, body) = function.get(path).await;
+        assert_eq!(got, status, "{path}: {body}");
+        assert_eq!(
+            headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -18,6 +18,7 @@ mod ml_features;
 mod openapi;
 mod scrape_parse;
 mod server;
+mod similar;
 mod store;
 mod validate_cli;
 #[cfg(unix)]

@@ -100,7 +100,7 @@ fn file_names(dir: &Path) -> Vec<String> {
 fn dump(db: &Path) -> Vec<String> {
     let conn = open_read_only(db).expect("db opens");
     let mut out = Vec::new();
-    for table in ["categories", "books", "meta"] {
+    for table in ["categories", "books", "similar_books", "meta"] {
         let mut stmt = conn
             .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
             .expect("select");
@@ -237,7 +237,7 @@ fn built_db_opens_read_only_with_meta_categories_and_fts() {
     let conn = open_read_only(&db).unwrap();
 
     let meta = read_meta(&db).unwrap();
-    assert_eq!(meta["schema_version"], "1");
+    assert_eq!(meta["schema_version"], "2");
     assert_eq!(meta["scraped_at"], "2026-11-27T09:00:00Z");
     assert_eq!(meta["source"], "https://books.toscrape.com/");
     assert_eq!(meta["reported_total"], "6");
@@ -286,6 +286,28 @@ fn built_db_opens_read_only_with_meta_categories_and_fts() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
     assert_ne!(mode.to_lowercase(), "wal");
+
+    // Every other book (of six) is a neighbour of each, ranked from 1.
+    let similar: Vec<(i64, i64, i64, f64)> = conn
+        .prepare("SELECT book_id, rank, similar_id, score FROM similar_books ORDER BY 1, 2")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(similar.len(), 6 * 5);
+    for (book, rank, other, score) in &similar {
+        assert_ne!(book, other);
+        assert!((1..=5).contains(rank));
+        assert!((0.0..=1.0).contains(score));
+    }
+    // No two of them share a word of the vocabulary: all score 0, by id.
+    let of_4: Vec<(i64, f64)> = similar
+        .iter()
+        .filter(|s| s.0 == 4)
+        .map(|s| (s.2, s.3))
+        .collect();
+    assert_eq!(of_4, [(2, 0.0), (3, 0.0), (5, 0.0), (6, 0.0), (10, 0.0)]);
 }
 
 #[test]
@@ -366,6 +388,53 @@ fn validate_dir_accepts_a_published_pair_and_catches_tampering() {
         problems.contains("does not match meta content_hash"),
         "{problems}"
     );
+}
+
+#[test]
+fn validate_checks_the_similar_books_against_the_books() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), &sample(), &meta(Some(6))).unwrap();
+    let db = dir.path().join(DB_FILE_NAME);
+    let tamper = |sql: &str| {
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        validate_dir(dir.path()).lines().join("\n")
+    };
+    let label = db.display().to_string();
+
+    // Well formed, but not what the books give (these six share no word of
+    // the vocabulary: every score is 0).
+    let problems =
+        tamper("UPDATE similar_books SET score = 0.5 WHERE book_id = 2 AND rank = 1; VACUUM;");
+    assert_eq!(
+        problems,
+        format!(
+            "{label}: similar_books is not what the books' TF-IDF gives for 1 book (2); book 2 \
+             rank 1: book 3 (0.5) stored, book 3 (0) computed; rebuild with books build-db"
+        )
+    );
+    // Broken lists are named book by book (and not compared any further).
+    let problems = tamper(
+        "UPDATE similar_books SET score = 1 WHERE book_id = 4 AND rank = 5; \
+         DELETE FROM similar_books WHERE book_id = 5 AND rank = 5; \
+         UPDATE similar_books SET similar_id = 99 WHERE book_id = 6 AND rank = 1; \
+         VACUUM;",
+    );
+    for expected in [
+        format!("{label}: book 4: similar books: rank 5 scores 1, more than rank 4"),
+        format!("{label}: book 5: similar books: 4 listed, expected 5"),
+        format!(
+            "{label}: book 6: similar books: rank 1 is book 99, which is not in the books table"
+        ),
+    ] {
+        assert!(
+            problems.contains(&expected),
+            "{expected:?} not in\n{problems}"
+        );
+    }
+    assert!(!problems.contains("TF-IDF"), "{problems}");
 }
 
 #[test]

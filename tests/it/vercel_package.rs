@@ -22,8 +22,8 @@ const CSV: &str = "id,upc,title,category,price,price_excl_tax,tax,rating,availab
 /// A fake function: serves `body.json` from its working directory (so it
 /// only works when started from inside its `.func` folder), refuses to run
 /// with `VERCEL_IPC_PATH` set, and writes its pid to `pid` so a test can see
-/// that it was stopped. Like the real `[id]` function, it refuses an `id`
-/// query that disagrees with the path's last segment.
+/// that it was stopped. Like the real `[id]` and `[id]/similar` functions,
+/// it refuses an `id` query that disagrees with the path's numeric segment.
 const FAKE_EXECUTABLE: &str = r#"#!/usr/bin/env python3
 import http.server, os, sys, urllib.parse
 if os.environ.get("VERCEL_IPC_PATH"):
@@ -35,7 +35,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         url = urllib.parse.urlsplit(self.path)
         ids = urllib.parse.parse_qs(url.query).get("id", [])
-        agrees = all(i == url.path.rsplit("/", 1)[-1] for i in ids)
+        segment = next((s for s in reversed(url.path.split("/")) if s.isdigit()), None)
+        agrees = all(i == segment for i in ids)
         body = ok if agrees else refused
         self.send_response(200 if agrees else 400)
         self.send_header("Content-Type", "application/json")
@@ -49,6 +50,7 @@ http.server.HTTPServer(("127.0.0.1", int(os.environ["VERCEL_DEV_PORT"])), Handle
 
 const HEALTH: &str = r#"{"status":"ok","database":"ok","books":2}"#;
 const BOOK: &str = r#"{"id":1,"title":"A Light in the Attic"}"#;
+const SIMILAR: &str = r#"{"book_id":1,"limit":5,"items":[{"score":0.25,"book":{"id":2,"title":"Tipping the Velvet"}}]}"#;
 
 const VC_CONFIG: &str = r#"{
   "handler": "executable",
@@ -61,6 +63,7 @@ const CONFIG: &str = r#"{
   "version": 3,
   "routes": [
     { "handle": "filesystem" },
+    { "src": "^/api/v1/books/([^/]+)/similar$", "dest": "/api/v1/books/[id]/similar?id=$1", "check": true },
     { "src": "^/api/v1/books/([^/]+)$", "dest": "/api/v1/books/[id]?id=$1", "check": true }
   ]
 }"#;
@@ -76,20 +79,25 @@ fn write(path: &Path, bytes: impl AsRef<[u8]>) {
     fs::write(path, bytes).unwrap();
 }
 
-/// A repository with two functions and the output tree a good build of it
-/// would give.
+/// A repository with three functions (two of them dynamic) and the output
+/// tree a good build of it would give.
 fn good() -> Fixture {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path().join("repo");
     let out = tmp.path().join("output");
     write(&repo.join("api/v1/health.rs"), "fn main() {}\n");
     write(&repo.join("api/v1/books/[id].rs"), "fn main() {}\n");
+    write(&repo.join("api/v1/books/[id]/similar.rs"), "fn main() {}\n");
     write(&repo.join("src/main.rs"), "fn main() {}\n");
     write(&repo.join("Cargo.toml"), "[package]\n");
     write(&repo.join("data/books.db"), DB);
     write(&repo.join("data/books.csv"), CSV);
     write(&repo.join("public/index.html"), "<h1>books</h1>\n");
-    for (func, body) in [("health", HEALTH), ("books/[id]", BOOK)] {
+    for (func, body) in [
+        ("health", HEALTH),
+        ("books/[id]", BOOK),
+        ("books/[id]/similar", SIMILAR),
+    ] {
         let dir = out.join(format!("functions/api/v1/{func}.func"));
         let exe = dir.join("executable");
         write(&exe, FAKE_EXECUTABLE);
@@ -169,10 +177,24 @@ fn a_good_tree_passes_and_every_started_function_is_stopped() {
     );
     assert!(stdout.contains("/api/v1/books/1?id=1 -> 200"), "{all}");
     assert!(
-        stdout.contains("all 2 functions packaged and checked"),
+        stdout.contains("/api/v1/books/1/similar?id=1 -> 200"),
         "{all}"
     );
-    for func in ["health", "books/[id]"] {
+    assert!(
+        stdout.contains(
+            "config.json routes /api/v1/books/5/similar -> /api/v1/books/[id]/similar?id=$1"
+        ),
+        "{all}"
+    );
+    assert!(
+        stdout.contains("config.json routes /api/v1/books/5 -> /api/v1/books/[id]?id=$1"),
+        "{all}"
+    );
+    assert!(
+        stdout.contains("all 3 functions packaged and checked"),
+        "{all}"
+    );
+    for func in ["health", "books/[id]", "books/[id]/similar"] {
         let pid: u32 = fs::read_to_string(fixture.func(func).join("pid"))
             .expect("the function was started from inside its .func folder")
             .parse()
@@ -263,7 +285,10 @@ fn a_missing_dynamic_route_fails() {
     assert_fails_with(
         &fixture,
         true,
-        &["no route in config.json sends /api/v1/books/1 to /api/v1/books/[id]"],
+        &[
+            "no route in config.json sends /api/v1/books/5 to /api/v1/books/[id]",
+            "no route in config.json sends /api/v1/books/5/similar to /api/v1/books/[id]/similar",
+        ],
     );
     // A route that shadows the static siblings fails too.
     write(
@@ -271,6 +296,43 @@ fn a_missing_dynamic_route_fails() {
         r#"{"routes":[{"src":"^/api/v1/books/([^/]+)$","dest":"/api/v1/books/[id]?id=$1"},{"handle":"filesystem"}]}"#,
     );
     assert_fails_with(&fixture, true, &["comes before the filesystem phase"]);
+}
+
+#[test]
+fn a_route_swallowing_another_functions_paths_fails() {
+    let fixture = good();
+    // [id]'s route first, matching more than one segment: /5/similar would
+    // reach [id].
+    write(
+        &fixture.out.join("config.json"),
+        r#"{"routes":[{"handle":"filesystem"},
+            {"src":"^/api/v1/books/(.+)$","dest":"/api/v1/books/[id]?id=$1","check":true},
+            {"src":"^/api/v1/books/([^/]+)/similar$","dest":"/api/v1/books/[id]/similar?id=$1","check":true}]}"#,
+    );
+    assert_fails_with(
+        &fixture,
+        true,
+        &[
+            "no route in config.json sends /api/v1/books/5/similar to /api/v1/books/[id]/similar \
+             (its first route, {'src': '^/api/v1/books/(.+)$', 'dest': '/api/v1/books/[id]?id=$1'",
+        ],
+    );
+    let output = fixture.verify(true);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("ok   api/v1/books/[id].rs: config.json"),
+        "{}",
+        text(&output)
+    );
+    // A route that only sets headers and continues decides nothing.
+    write(
+        &fixture.out.join("config.json"),
+        r#"{"routes":[{"src":"^/api/(.*)$","headers":{"x-a":"1"},"continue":true},
+            {"handle":"filesystem"},
+            {"src":"^/api/v1/books/(?<id>[^/]+)/similar$","dest":"/api/v1/books/[id]/similar?id=$id","check":true},
+            {"src":"^/api/v1/books/(?<id>[^/]+)$","dest":"/api/v1/books/[id]?id=$id","check":true}]}"#,
+    );
+    let output = fixture.verify(true);
+    assert!(output.status.success(), "{}", text(&output));
 }
 
 #[test]

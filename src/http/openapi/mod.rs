@@ -24,7 +24,9 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 mod schemas;
 
-pub(crate) use schemas::{OpenApiDocument, about_blank, gbp, ok, per_page, rating_distribution};
+pub(crate) use schemas::{
+    OpenApiDocument, about_blank, gbp, ok, per_page, rating_distribution, similar_limit,
+};
 
 use super::endpoints::{self, allowed_params};
 use super::error::Problem;
@@ -64,6 +66,7 @@ const DESCRIPTION: &str = concat!(
         endpoints::health,
         endpoints::books,
         endpoints::book_by_id,
+        endpoints::similar,
         endpoints::search,
         endpoints::top_rated,
         endpoints::price_range,
@@ -78,7 +81,7 @@ const DESCRIPTION: &str = concat!(
     ),
     components(schemas(Problem)),
     tags(
-        (name = "books", description = "The catalogue: one book, lists, search, top rated, price range"),
+        (name = "books", description = "The catalogue: one book, similar books, lists, search, top rated, price range"),
         (name = "categories", description = "The categories of the catalogue"),
         (name = "stats", description = "Figures over the whole catalogue and per category"),
         (name = "ml", description = "The category model (predictions, its model card) and the feature dictionary"),
@@ -109,7 +112,8 @@ pub fn statuses(route: Route) -> Vec<u16> {
     if conditional(route) {
         statuses.push(304);
     }
-    if route == Route::BookById {
+    // A book that does not exist.
+    if route.path().contains("{id}") {
         statuses.push(404);
     }
     if route.methods() == Methods::Write {
@@ -484,6 +488,7 @@ mod tests {
     fn statuses_follow_the_route_table() {
         assert_eq!(statuses(Route::Books), [200, 304, 400, 405, 503]);
         assert_eq!(statuses(Route::BookById), [200, 304, 400, 404, 405, 503]);
+        assert_eq!(statuses(Route::BookSimilar), [200, 304, 400, 404, 405, 503]);
         assert_eq!(statuses(Route::OpenApi), [200, 304, 400, 405]);
         assert_eq!(response_name(304), "NotModified");
         assert_eq!(response_name(503), "ServiceUnavailable");

@@ -8,7 +8,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::constant;
 use crate::domain::{Decimal2, Price};
-use crate::http::params::MAX_PER_PAGE;
+use crate::http::params::{MAX_PER_PAGE, SimilarParams};
 
 /// A price or a derived figure: serialised by hand as a JSON number with
 /// two decimals, which derive cannot see.
@@ -53,6 +53,16 @@ pub(crate) fn per_page() -> Object {
         .schema_type(Type::Integer)
         .minimum(Some(1))
         .maximum(Some(MAX_PER_PAGE))
+        .build()
+}
+
+/// `/books/{id}/similar`'s `limit`, within the parser's limit.
+pub(crate) fn similar_limit() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(SimilarParams::MAX_LIMIT))
+        .description(Some("The most items asked for (`limit`)."))
         .build()
 }
 

@@ -9,7 +9,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 
 use super::{
     BookIdQuery, DATA_FORMATS, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_SEED, MAX_TEXT_CHARS,
-    MAX_TOP, ORDERS, SORT_KEYS, SPLITS, TopParams, TrainingDataParams,
+    MAX_TOP, ORDERS, SORT_KEYS, SPLITS, SimilarParams, TopParams, TrainingDataParams,
 };
 use crate::handlers::ml::DEFAULT_TOP;
 use crate::ml::dataset::{Column, all_columns};
@@ -37,21 +37,31 @@ impl IntoParams for TopParams {
 /// gives the id.
 impl IntoParams for BookIdQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let id = integer(1, u32::MAX).build();
-        vec![
-            ParameterBuilder::new()
-                .name(Self::ALLOWED[0])
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(
-                    "The site's own numeric id of the book (from its product URL). \
-                     An `id` query that disagrees with the path is refused.",
-                ))
-                .schema(Some(id))
-                .example(Some(json!(1)))
-                .build(),
-        ]
+        vec![path_id()]
     }
+}
+
+/// The id, as for `/books/{id}`, then `limit`.
+impl IntoParams for SimilarParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let limit = Self::ALLOWED[1];
+        vec![path_id(), query_parameter(limit, Self::ALLOWED, "")]
+    }
+}
+
+/// The `{id}` path parameter, which Vercel also passes as `?id=`.
+fn path_id() -> Parameter {
+    ParameterBuilder::new()
+        .name("id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(
+            "The site's own numeric id of the book (from its product URL). \
+             An `id` query that disagrees with the path is refused.",
+        ))
+        .schema(Some(integer(1, u32::MAX).build()))
+        .example(Some(json!(1)))
+        .build()
 }
 
 /// The OpenAPI description of the query parameter `name` of an endpoint
@@ -99,6 +109,15 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
         "min_price" | "min" => price("Lowest price, inclusive.", Some(10)),
         "max_price" => price("Highest price, inclusive; not below `min_price`.", Some(50)),
         "max" => price("Highest price, inclusive; not below `min`.", Some(20)),
+        "limit" => (
+            format!(
+                "How many similar books to return, best first: 1 to {}.",
+                SimilarParams::MAX_LIMIT
+            ),
+            integer(1, SimilarParams::MAX_LIMIT)
+                .default(Some(json!(SimilarParams::DEFAULT_LIMIT))),
+            Some(json!(3)),
+        ),
         "top" => (
             format!(
                 "How many ranked categories each prediction lists, 1 to {MAX_TOP} (at most the model's class count)."

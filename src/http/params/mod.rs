@@ -19,6 +19,7 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 use crate::domain::{BookId, Price};
 use crate::http::error::{ApiError, echo};
 use crate::ml::dataset::{self, Column};
+use crate::ml::similar::NEIGHBOURS;
 use crate::ml::split::{Split, SplitRule};
 use crate::store::query::{BookQuery, Order, SortKey};
 
@@ -283,6 +284,30 @@ impl FromQuery for BookIdQuery {
     }
 }
 
+/// `/books/{id}/similar`: the id Vercel repeats as `?id=`, and how many
+/// neighbours to return.
+#[derive(Debug, Clone)]
+pub struct SimilarParams {
+    pub id: Option<String>,
+    pub limit: u32,
+}
+
+impl SimilarParams {
+    /// The default `limit`; the largest is every neighbour stored per book.
+    pub const DEFAULT_LIMIT: u32 = 5;
+    pub const MAX_LIMIT: u32 = NEIGHBOURS as u32;
+}
+
+impl FromQuery for SimilarParams {
+    const ALLOWED: &'static [&'static str] = &["id", "limit"];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+        Ok(SimilarParams {
+            id: query.get("id").map(str::to_owned),
+            limit: query.integer("limit", 1, Self::MAX_LIMIT, Self::DEFAULT_LIMIT)?,
+        })
+    }
+}
+
 /// `/ml/predictions`' `top`: how many ranked categories each prediction
 /// lists (capped at the model's class count).
 #[derive(Debug, Clone, Copy)]
@@ -514,6 +539,28 @@ mod tests {
         assert!(id(Some("abc"), "1").is_err());
         assert!(id(None, "[id]").is_err());
         assert!(id(None, "abc").is_err());
+    }
+
+    #[test]
+    fn similar_limit_is_one_to_the_stored_neighbours() {
+        let limit = |raw| {
+            SimilarParams::from_query(&q(raw, SimilarParams::ALLOWED).unwrap()).map(|p| p.limit)
+        };
+        assert_eq!(limit("").unwrap(), 5);
+        assert_eq!(limit("limit=").unwrap(), 5);
+        assert_eq!(limit("limit=1").unwrap(), 1);
+        assert_eq!(limit("limit=20").unwrap(), 20);
+        for bad in [
+            "limit=0",
+            "limit=21",
+            "limit=-1",
+            "limit=+3",
+            "limit=2.0",
+            "limit=x",
+        ] {
+            assert!(limit(bad).is_err(), "{bad}");
+        }
+        assert_eq!(SimilarParams::MAX_LIMIT as usize, NEIGHBOURS);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A `books.db` file on its own: the file intact, a single rollback-journal
 //! file and vacuumed; the books table read back into domain types with its
-//! derived columns right; the categories table, the full-text index and the
-//! meta table's count and hash agreeing with the books.
+//! derived columns right; the categories table, the full-text index, the
+//! similar books and the meta table's count and hash agreeing with the books.
 
 use std::fs::File;
 use std::io::Read;
@@ -179,7 +179,8 @@ pub(super) fn check_book_count(
 }
 
 /// What is derived from the books must agree with them: the meta table's
-/// content hash, the categories table and the full-text index.
+/// content hash, the categories table, the full-text index and the similar
+/// books.
 pub(super) fn check_derived(
     conn: &Connection,
     books: &[Book],
@@ -207,6 +208,7 @@ pub(super) fn check_derived(
         ))),
         Err(err) => problems.push(cannot(db, "read the full-text index", err)),
     }
+    super::similar::check_similar(conn, books, db, problems);
 }
 
 /// The categories table must be exactly what the books imply: ids in name

@@ -5,8 +5,9 @@
 //!
 //! This module holds the entry points and the report; the checks live in
 //! `rules` (each book's fields, unique ids and UPCs), `meta` (scrape meta and
-//! the meta table), `database` (the SQLite file and its tables on their own)
-//! and `consistency` (the CSV against the database, in report order).
+//! the meta table), `database` (the SQLite file and its tables on their own),
+//! `similar` (the similar-books table against the books) and `consistency`
+//! (the CSV against the database, in report order).
 
 use std::fmt;
 use std::path::Path;
@@ -23,6 +24,7 @@ mod consistency;
 mod database;
 mod meta;
 mod rules;
+mod similar;
 
 pub use meta::read_meta;
 pub use rules::check_book;
