@@ -38,6 +38,7 @@ fn bench(c: &mut Criterion) {
     }
 
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let state = books::adapters::load_state(&data("books.db"), &[Route::MlPredictions]);

@@ -68,12 +68,13 @@ pub fn run_blocking(addr: SocketAddr, db: &Path) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let shutdown = shutdown_signal();
         let listener = TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
         eprintln!(
             "books API listening on http://{local}/  (endpoints under /api/v1, docs at /docs; Ctrl-C to stop)"
         );
-        serve(listener, app(state), shutdown_signal(), Limits::default()).await;
+        serve(listener, app(state), shutdown, Limits::default()).await;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -235,23 +236,23 @@ impl AcceptBackoff {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Resolves on Ctrl-C or SIGTERM.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    // Registered now, not at the first poll: a SIGTERM that arrives while
+    // the server is still starting then stops it cleanly instead of killing
+    // it with the default action.
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+            return;
         }
+        let _ = ctrl_c.await;
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }
