@@ -28,7 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::endpoints::{AppState, method_router, not_found};
 use super::error::{ApiError, problem_for_status};
-use super::route::{Access, Methods, Route};
+use super::route::{Access, CachePolicy, Methods, Route};
 use crate::observe::access_log;
 
 /// The largest request body any route reads: room for a prediction batch of
@@ -137,7 +137,8 @@ fn cors(methods: Methods) -> CorsLayer {
 }
 
 /// What every answer of `route` carries: the route (for the access log),
-/// `Vary: Authorization` where the answer depends on the caller, and for a
+/// `Vary: Authorization` where the answer depends on the caller,
+/// `Cache-Control: no-store` where the route's answers are never stored, and for a
 /// preflight (tower-http answers it 200 with no body) 204, `Allow` and the
 /// route's caching.
 fn per_route(route: Route, mut response: Response) -> Response {
@@ -147,6 +148,14 @@ fn per_route(route: Route, mut response: Response) -> Response {
     let headers = response.headers_mut();
     if route.access() == Access::Authenticated {
         headers.append(header::VARY, HeaderValue::from_static("authorization"));
+    }
+    // A route whose answers are never stored says so on every answer,
+    // its refusals included (a client error is otherwise briefly cacheable).
+    if route.cache_policy() == CachePolicy::NoStore {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(CachePolicy::NoStore.cache_control()),
+        );
     }
     if is_preflight {
         headers.insert(

@@ -360,7 +360,8 @@ async fn prediction_bodies_are_checked() {
         let problem = reply.problem(status);
         let detail = problem["detail"].as_str().unwrap();
         assert!(detail.contains(words), "{body:.80}: {detail}");
-        assert_eq!(reply.header("cache-control"), Some("public, max-age=60"));
+        // Never stored, refusals included.
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
     }
     // top: ranked, capped at the class count, probabilities descending.
     let body = json!({"instances": [{"title": "The Ghost of the Old Manor", "description": "A haunted house, a ghost and a murder."}]});

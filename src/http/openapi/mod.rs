@@ -361,7 +361,7 @@ fn shared_response(status: u16) -> Option<(String, Response)> {
         415 => "Unsupported Media Type: the request body is not `application/json`.",
         422 => "Unprocessable Entity: well-formed JSON that breaks the endpoint's rules.",
         503 => {
-            "Service Unavailable: the catalogue database cannot be opened or queried. Try again later."
+            "Service Unavailable: the catalogue database (or, on the model's routes, the model file) cannot be opened or used. Try again later."
         }
         _ => "An error, as a problem document.",
     };
@@ -371,7 +371,7 @@ fn shared_response(status: u16) -> Option<(String, Response)> {
         .header(
             "Cache-Control",
             header(
-                "Client errors: `public, max-age=60`; server errors: `no-store`.",
+                "Client errors: `public, max-age=60`; server errors, and every answer of a POST route: `no-store`.",
                 string(),
             ),
         )
