@@ -13,21 +13,21 @@ use bytes::Bytes;
 use http::{HeaderValue, Uri, header};
 use serde::Serialize;
 
-use super::body::JsonBody;
 use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::error::ApiError;
 use super::params::{
-    BookIdQuery, BooksParams, DataFormat, FromQuery, ListRequest, NoParams, Pagination,
-    PriceRangeParams, Query, QueryParams, SearchParams, SimilarParams, TopParams, TopRatedParams,
-    TrainingDataParams, book_id,
+    BookIdQuery, BooksParams, FromQuery, ListRequest, NoParams, Pagination, PriceRangeParams,
+    Query, QueryParams, SearchParams, SimilarParams, TopParams, TopRatedParams, TrainingDataParams,
+    book_id,
 };
 use super::route::Route;
 use crate::handlers;
 use crate::handlers::ListPage;
 use crate::handlers::books::{BookView, SimilarBooks};
-use crate::handlers::ml::PredictionRequest;
 use crate::ml::{ModelError, ModelFile};
 use crate::store::{Store, StoreError};
+
+pub(super) mod ml;
 
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv; charset=utf-8; header=present";
@@ -89,10 +89,10 @@ pub fn method_router(route: Route) -> MethodRouter<AppState> {
         Route::Categories => get(categories),
         Route::StatsOverview => get(stats_overview),
         Route::StatsCategories => get(stats_categories),
-        Route::MlTrainingData => get(training_data),
-        Route::MlPredictions => post(predictions),
-        Route::MlModel => get(model),
-        Route::MlFeatures => get(features),
+        Route::MlTrainingData => get(ml::training_data),
+        Route::MlPredictions => post(ml::predictions),
+        Route::MlModel => get(ml::model),
+        Route::MlFeatures => get(ml::features),
         Route::OpenApi => get(openapi),
     }
 }
@@ -355,184 +355,6 @@ async fn stats_categories(
         "",
         |store| Ok((json(&handlers::stats::categories(store)?), None)),
     )
-}
-
-/// The dataset, ready to train on
-///
-/// Every book as one row of training columns (`columns` keeps a subset, in
-/// the order given), for the whole catalogue or one side of the train/test
-/// split. A book is in the test split when the first 8 bytes of
-/// SHA-256(`"{seed}:{id}"`), big-endian, divided by 2^64, are below
-/// `test_size`: stable when books are added or removed, and the same for
-/// JSON and CSV. The defaults are the split the served model was evaluated
-/// on. `format=csv` (or `Accept: text/csv`) answers RFC 4180 CSV with a
-/// header row, as a download.
-#[utoipa::path(get, path = Route::MlTrainingData.path(), operation_id = "getTrainingData", tag = "ml",
-    params(TrainingDataParams),
-    responses((status = 200, description = "OK", content(
-        (handlers::ml::TrainingData = "application/json"),
-        (String = "text/csv", example = "id,split,title\r\n1,train,\"1,000 Places to See Before You Die\"\r\n"),
-    ))))]
-async fn training_data(
-    State(state): State<AppState>,
-    if_none_match: IfNoneMatch,
-    headers: http::HeaderMap,
-    query: Query<TrainingDataParams>,
-) -> Result<Response, ApiError> {
-    let params = &query.params;
-    let format = params.format.unwrap_or_else(|| preferred_format(&headers));
-    let key = format!("{}#{}", query.raw.canonical(), format.as_str());
-    let content_type = match format {
-        DataFormat::Json => JSON,
-        DataFormat::Csv => CSV,
-    };
-    let route = Route::MlTrainingData;
-    let mut response = immutable_as(&state, &if_none_match, route, &key, content_type, |store| {
-        let rows = handlers::ml::training_rows(store, params)?;
-        let body = match format {
-            DataFormat::Json => json(&handlers::ml::training_data(params, rows)),
-            DataFormat::Csv => Bytes::from(crate::ml::dataset::to_csv(&params.columns, &rows)),
-        };
-        Ok((body, None))
-    })?;
-    let headers = response.headers_mut();
-    // The answer depends on Accept when `format` is not given.
-    headers.insert(header::VARY, HeaderValue::from_static("accept"));
-    if format == DataFormat::Csv {
-        let name = format!(
-            "attachment; filename=\"books-{}-seed{}-test{}.csv\"",
-            params.split.as_str(),
-            params.rule.seed,
-            params.rule.test_size
-        );
-        if let Ok(value) = HeaderValue::from_str(&name) {
-            headers.insert(header::CONTENT_DISPOSITION, value);
-        }
-    }
-    Ok(response)
-}
-
-/// CSV when `Accept` ranks `text/csv` above `application/json`; else JSON.
-fn preferred_format(headers: &http::HeaderMap) -> DataFormat {
-    let mut csv = 0.0f32;
-    let mut json = 0.0f32;
-    let ranges = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','));
-    for range in ranges {
-        let mut parts = range.split(';').map(str::trim);
-        let media = parts.next().unwrap_or("").to_ascii_lowercase();
-        let q = parts
-            .find_map(|p| p.strip_prefix("q="))
-            .and_then(|q| q.parse::<f32>().ok())
-            .unwrap_or(1.0);
-        match media.as_str() {
-            "text/csv" => csv = csv.max(q),
-            "application/json" => json = json.max(q),
-            _ => {}
-        }
-    }
-    if csv > 0.0 && csv > json {
-        DataFormat::Csv
-    } else {
-        DataFormat::Json
-    }
-}
-
-/// Predict categories
-///
-/// The category of each book, from its title and description, by the model
-/// of `/api/v1/ml/model`: the most probable category, its probability, and
-/// the `top` most probable (ties by name). Give `instances` (any text) or
-/// `book_ids` (catalogue books; an unknown id is a 422). 503 when the model
-/// file is missing or corrupt; the rest of the API still answers.
-#[utoipa::path(post, path = Route::MlPredictions.path(), operation_id = "predictCategories", tag = "ml",
-    params(TopParams), request_body = PredictionRequest,
-    responses((status = 200, description = "OK", body = handlers::ml::PredictionResponse)))]
-async fn predictions(
-    State(state): State<AppState>,
-    query: Query<TopParams>,
-    JsonBody(request): JsonBody<PredictionRequest>,
-) -> Result<Response, ApiError> {
-    let model = state.model()?;
-    // The store is needed only to look books up by id.
-    let store = state.store_handle().ok();
-    let answer = handlers::ml::predict(model, store, &request, query.params.0)?;
-    let cache = Route::MlPredictions.cache_policy().cache_control();
-    Ok((
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(JSON)),
-            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        ],
-        json(&answer),
-    )
-        .into_response())
-}
-
-/// The model and its card
-///
-/// The served category model: its name, version (the model file's content
-/// hash), classes, and its card: the data and split it was trained and
-/// evaluated on, the algorithm and how it was chosen, held-out figures next
-/// to the majority baseline, what training found for price and rating, and
-/// its limitations.
-#[utoipa::path(get, path = Route::MlModel.path(), operation_id = "getModel", tag = "ml",
-    responses((status = 200, description = "OK", body = handlers::ml::ModelView)))]
-async fn model(
-    State(state): State<AppState>,
-    if_none_match: IfNoneMatch,
-    _: Query<NoParams>,
-) -> Result<Response, ApiError> {
-    let model = state.model()?;
-    let cache = Route::MlModel.cache_policy().cache_control();
-    let etag = etag_of(&[
-        crate::VERSION.as_bytes(),
-        model.version.as_bytes(),
-        Route::MlModel.path().as_bytes(),
-    ]);
-    if if_none_match.lists(&etag) {
-        return Ok(not_modified(&etag, cache));
-    }
-    let body = json(&handlers::ml::model_view(model));
-    Ok(conditional::respond(
-        &if_none_match,
-        &etag,
-        cache,
-        JSON,
-        body,
-    ))
-}
-
-/// The feature dictionary
-///
-/// Every feature a model may read about a book, one entry each: its name,
-/// type (numeric, categorical, boolean or text), role (identifier, target
-/// or feature), unit, the column it comes from and how it is derived; its
-/// statistics over the catalogue (numeric: count, mean, std, quartiles,
-/// min/max, distinct values and the Spearman correlation with the book id;
-/// categorical: the most common values; boolean: the true share; text:
-/// empty count and lengths); and warnings computed from them: constant
-/// columns, columns that follow the book id (`leaks_id`) and columns
-/// identical to a target. Then the targets (category, price, rating) with
-/// what training found for each, from the model card, and the train/test
-/// split. Without a sound model file the dictionary still answers, with
-/// the findings null.
-#[utoipa::path(get, path = Route::MlFeatures.path(), operation_id = "getFeatures", tag = "ml",
-    responses((status = 200, description = "OK", body = handlers::ml_features::FeaturesView)))]
-async fn features(
-    State(state): State<AppState>,
-    if_none_match: IfNoneMatch,
-    _: Query<NoParams>,
-) -> Result<Response, ApiError> {
-    // The answer follows from the data and the model's card: the ETag
-    // covers both (`immutable` adds the data's hash).
-    let model = state.model_handle();
-    let key = model.map_or("no-model", |m| m.version.as_str());
-    immutable(&state, &if_none_match, Route::MlFeatures, key, |store| {
-        Ok((json(&handlers::ml_features::features(store, model)?), None))
-    })
 }
 
 /// A page of books, with its `Link` header.
