@@ -13,12 +13,14 @@
 //! - [`http`]: the route table, the axum app (extractors, problem+json errors,
 //!   cache policy, middleware) and the OpenAPI document.
 //! - [`ml`]: text features, the train/test split, the category model and its card.
+//! - [`auth`]: accounts (argon2id), HS256 tokens and their settings.
 //! - [`observe`]: the JSON log lines (tracing).
 //! - [`handlers`]: one function per endpoint over the store.
 //! - [`adapters`]: the Vercel function entry point and the local server.
 //! - [`hex`]: lowercase hex text of digests (content hash, ETags).
 
 pub mod adapters;
+pub mod auth;
 pub mod domain;
 pub mod handlers;
 pub mod hex;
