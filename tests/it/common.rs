@@ -1,6 +1,7 @@
 //! Test helpers shared by the crawl and scraping tests: a tiny HTTP/1.1
 //! server on 127.0.0.1:0 (hyper 1) whose responses a closure decides
-//! ([`serve`]), and a generated site ([`Site`]: 3 listing pages, 45 books) with scripted faults.
+//! ([`serve`] sees the path, [`serve_requests`] the whole request), and a
+//! generated site ([`Site`]: 3 listing pages, 45 books) with scripted faults.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -11,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use books::scrape::client::ClientConfig;
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use url::Url;
@@ -60,6 +61,76 @@ pub fn respond(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response
+}
+
+/// A request as [`serve_requests`] saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    /// The path and query, e.g. `/repos/o/n/actions/workflows/deploy.yml/runs?per_page=10`.
+    pub target: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Seen {
+    /// A header's value as text ("" when absent or not text).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// Like [`serve`], but `handler` sees the method, target, headers and whole body.
+pub async fn serve_requests<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(Seen) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Body>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    let handler = Arc::new(handler);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let handler = Arc::clone(&handler);
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                    let handler = Arc::clone(&handler);
+                    async move {
+                        let (parts, body) = req.into_parts();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let target = parts
+                            .uri
+                            .path_and_query()
+                            .map_or_else(|| parts.uri.path().to_owned(), |pq| pq.to_string());
+                        let seen = Seen {
+                            method: parts.method,
+                            target,
+                            headers: parts.headers,
+                            body,
+                        };
+                        Ok::<_, Infallible>(handler(seen).await)
+                    }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
 }
 
 pub const BOOKS: u32 = 45;
