@@ -9,6 +9,8 @@
 //! Module map:
 //! - [`domain`]: `Book`, `BookId`, `Rating`, `Price`: validated value types.
 //! - [`scrape`]: fetch and parse the site (pure parser, retrying client, bounded crawl).
+//! - [`scraping`]: the operator's scrape trigger (a GitHub Actions dispatch,
+//!   or a run in the process that publishes and swaps the store), HTTP-free.
 //! - [`store`]: the CSV, the prebuilt SQLite file (build, validate, read-only queries).
 //! - [`http`]: the route table, the axum app (extractors, problem+json errors,
 //!   cache policy, middleware) and the OpenAPI document.
@@ -28,6 +30,7 @@ pub mod http;
 pub mod ml;
 pub mod observe;
 pub mod scrape;
+pub mod scraping;
 pub mod store;
 
 /// The crate version, reported by `/health` and sent in the scraper's User-Agent.

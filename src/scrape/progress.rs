@@ -1,6 +1,8 @@
 //! The crawl's progress display: two indicatif bars on stderr (listing pages,
 //! books), hidden when stderr is not a terminal or when asked to be quiet.
 //! The crawl only calls the small methods here; nothing else knows indicatif.
+//! Beside the bars, cheap atomic counters ([`Progress::counts`]) that work
+//! for hidden bars too, so a run in the background can report how far it got.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -18,6 +20,26 @@ pub struct Progress {
     /// books bar's length is the larger.
     found: Arc<AtomicU64>,
     expected: Arc<AtomicU64>,
+    /// What [`Progress::counts`] reads; shared by every clone.
+    counters: Arc<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    pages: AtomicU64,
+    books: AtomicU64,
+    failures: AtomicU64,
+}
+
+/// A snapshot of a crawl's progress so far ([`Progress::counts`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProgressCounts {
+    /// Listing pages fetched and parsed ([`Progress::page_done`]).
+    pub pages: u64,
+    /// Product pages done with, parsed or failed ([`Progress::book_done`]).
+    pub books: u64,
+    /// Pages reported as failed for good ([`Progress::failed`]).
+    pub failures: u64,
 }
 
 impl Progress {
@@ -48,6 +70,7 @@ impl Progress {
             books,
             found: Arc::default(),
             expected: Arc::default(),
+            counters: Arc::default(),
         }
     }
 
@@ -58,6 +81,7 @@ impl Progress {
 
     /// A listing page was fetched and parsed.
     pub fn page_done(&self) {
+        self.counters.pages.fetch_add(1, Ordering::Relaxed);
         self.pages.inc(1);
     }
 
@@ -77,17 +101,53 @@ impl Progress {
 
     /// A product page was done with (parsed or failed).
     pub fn book_done(&self) {
+        self.counters.books.fetch_add(1, Ordering::Relaxed);
         self.books.inc(1);
     }
 
     /// A page failed for good: shown next to the bars.
     pub fn failed(&self, url: &str) {
+        self.counters.failures.fetch_add(1, Ordering::Relaxed);
         self.books.set_message(format!("failed: {url}"));
+    }
+
+    /// The counts so far; cheap (three relaxed loads), shown bars or not.
+    pub fn counts(&self) -> ProgressCounts {
+        ProgressCounts {
+            pages: self.counters.pages.load(Ordering::Relaxed),
+            books: self.counters.books.load(Ordering::Relaxed),
+            failures: self.counters.failures.load(Ordering::Relaxed),
+        }
     }
 
     /// Removes the bars, leaving the terminal clean for the summary.
     pub fn finish(&self) {
         self.pages.finish_and_clear();
         self.books.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_bars_count_and_clones_share_the_counts() {
+        let progress = Progress::hidden();
+        let clone = progress.clone();
+        assert_eq!(progress.counts(), ProgressCounts::default());
+        clone.page_done();
+        clone.page_done();
+        clone.book_done();
+        clone.failed("http://127.0.0.1/x");
+        progress.finish();
+        assert_eq!(
+            progress.counts(),
+            ProgressCounts {
+                pages: 2,
+                books: 1,
+                failures: 1
+            }
+        );
     }
 }

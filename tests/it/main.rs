@@ -1,7 +1,8 @@
 //! Every integration test in one binary (one link instead of thirteen), a
 //! module per area. Shared helpers: [`app`] (the local server on loopback
 //! over the committed data, `TestApp`, the one table of bad inputs) and
-//! [`common`] (a scripted HTTP server for the crawl tests).
+//! [`common`] (a scripted HTTP server and a generated site for the crawl
+//! and scraping tests).
 
 mod app;
 mod common;
@@ -17,6 +18,7 @@ mod ml;
 mod ml_features;
 mod openapi;
 mod scrape_parse;
+mod scraping;
 mod server;
 mod similar;
 mod store;
