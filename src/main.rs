@@ -1,4 +1,5 @@
-//! The `books` command line: scrape | build-db | validate | diff | train | serve.
+//! The `books` command line: scrape | build-db | validate | diff | train |
+//! hash-password | serve.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -107,6 +108,12 @@ enum Command {
         #[arg(long, default_value_t = 10.0, value_parser = parse_percent)]
         min_lift: f64,
     },
+    /// Print an argon2id hash of a password, for an entry of BOOKS_USERS
+    /// (`name:hash:role`).
+    ///
+    /// On a terminal it prompts twice without echo; otherwise it reads the
+    /// first line of stdin (e.g. `printf %s "$PW" | books hash-password`).
+    HashPassword,
     /// Serve every API endpoint (and the docs) from one local server.
     Serve {
         /// Address to listen on.
@@ -115,6 +122,10 @@ enum Command {
         /// The database to serve.
         #[arg(long, env = "BOOKS_DB", default_value = "data/books.db")]
         db: PathBuf,
+        /// The site the scrape trigger scrapes when it runs in this process
+        /// (no BOOKS_GITHUB_REPO); the new data is published next to --db.
+        #[arg(long, default_value = books::CANONICAL_BASE_URL)]
+        scrape_base_url: url::Url,
     },
 }
 
@@ -148,7 +159,12 @@ fn main() -> ExitCode {
             test_size,
             min_lift,
         } => train(&data, &out, seed, test_size, min_lift),
-        Command::Serve { addr, db } => books::adapters::server::run_blocking(addr, &db),
+        Command::HashPassword => hash_password(),
+        Command::Serve {
+            addr,
+            db,
+            scrape_base_url,
+        } => books::adapters::server::run_blocking(addr, &db, scrape_base_url),
     };
     match result {
         Ok(code) => code,
@@ -416,6 +432,25 @@ fn train(
         model.classifier.classes.len(),
         model.vectorizer.len()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `books hash-password`: the PHC string on stdout, nothing else.
+fn hash_password() -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead as _, IsTerminal as _};
+
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Repeat the password: ")?;
+        anyhow::ensure!(first == again, "the passwords differ; nothing printed");
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    };
+    let hash = books::auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+    println!("{hash}");
     Ok(ExitCode::SUCCESS)
 }
 

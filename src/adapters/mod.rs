@@ -7,9 +7,11 @@ pub mod vercel;
 
 use std::path::{Path, PathBuf};
 
+use crate::auth::AuthConfig;
 use crate::http::{AppState, Route};
 use crate::ml::model::locate_model;
 use crate::ml::{ModelError, ModelFile};
+use crate::scraping::{ConfigError, GitHubActions, GitHubConfig, ScrapeTrigger};
 use crate::store::{Store, StoreError};
 
 /// The environment variable naming the database file.
@@ -61,14 +63,68 @@ pub fn open_store(path: &Path) -> Result<Store, StoreError> {
     opened
 }
 
-/// What a process serving `routes` needs: the database at `db`, and the
-/// model (next to it, or `$BOOKS_MODEL`) only when one of the routes uses it.
+/// What a process serving `routes` needs: the database at `db`; the model
+/// (next to it, or `$BOOKS_MODEL`) only when one of the routes uses it; the
+/// authentication settings only when one of them signs in or checks callers.
 pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
-    let state = AppState::new(open_store(db));
+    let mut state = AppState::new(open_store(db));
     if routes.iter().any(|route| route.uses_model()) {
-        state.with_model(load_model(&locate_model(db)))
-    } else {
-        state
+        state = state.with_model(load_model(&locate_model(db)));
+    }
+    if routes.iter().any(|route| route.uses_auth()) {
+        state = state.with_auth(load_auth());
+    }
+    if routes.iter().any(|route| route.uses_trigger()) {
+        state = state.with_trigger(github_trigger().ok().flatten());
+    }
+    state
+}
+
+/// The GitHub Actions trigger, when `BOOKS_GITHUB_REPO` and
+/// `BOOKS_GITHUB_TOKEN` configure one (`Ok(None)`: neither is set). A
+/// half-done or invalid setting is logged (never the token) and is an `Err`:
+/// the trigger then stays off rather than doing something else.
+pub fn github_trigger() -> Result<Option<ScrapeTrigger>, ConfigError> {
+    match GitHubConfig::from_env() {
+        Ok(Some(config)) => {
+            tracing::info!(
+                event = "trigger_configured",
+                mode = "github-actions",
+                repo = config.repo(),
+                git_ref = config.git_ref()
+            );
+            Ok(Some(ScrapeTrigger::GitHub(GitHubActions::new(config))))
+        }
+        Ok(None) => Ok(None),
+        Err(err) => {
+            tracing::warn!(event = "trigger_not_configured", reason = %err);
+            Err(err)
+        }
+    }
+}
+
+/// Reads the authentication settings from the environment, logging the
+/// outcome (never the secret): `None` keeps sign-in and the protected routes
+/// closed (503) while the rest of the API answers.
+pub fn load_auth() -> Option<AuthConfig> {
+    match AuthConfig::from_env() {
+        Ok(config) => {
+            tracing::info!(
+                event = "auth_configured",
+                accounts = config.accounts.len() as u64
+            );
+            if config.accounts.is_empty() {
+                tracing::warn!(
+                    event = "auth_no_accounts",
+                    hint = "set BOOKS_USERS (see `books hash-password`); nobody can sign in"
+                );
+            }
+            Some(config)
+        }
+        Err(err) => {
+            tracing::warn!(event = "auth_not_configured", reason = %err);
+            None
+        }
     }
 }
 

@@ -32,10 +32,18 @@ use tower::{Layer as _, ServiceExt as _};
 use tower_http::compression::Compression;
 use tower_http::compression::CompressionLayer;
 
-use super::load_state;
+use std::path::PathBuf;
+
+use url::Url;
+
+use super::{load_state, open_store};
 use crate::http::app::App;
 use crate::http::endpoints::not_found;
 use crate::http::{AppState, Route, app, site};
+use crate::scrape::client::ClientConfig;
+use crate::scrape::crawl::DEFAULT_CONCURRENCY;
+use crate::scraping::{GitHubConfig, LocalScrapeConfig, LocalScraper, ScrapeTrigger};
+use crate::store::publish::DB_FILE_NAME;
 
 /// The limits of one server.
 #[derive(Debug, Clone, Copy)]
@@ -60,10 +68,18 @@ impl Default for Limits {
 }
 
 /// Runs the server until Ctrl-C or SIGTERM. A missing database is not fatal:
-/// `/health` then answers 503, as a function would.
-pub fn run_blocking(addr: SocketAddr, db: &Path) -> anyhow::Result<ExitCode> {
+/// `/health` then answers 503, as a function would. Without a GitHub
+/// repository configured, the scrape trigger scrapes `scrape_base_url` in
+/// the process and publishes into the database's directory.
+pub fn run_blocking(addr: SocketAddr, db: &Path, scrape_base_url: Url) -> anyhow::Result<ExitCode> {
     crate::observe::init_logging();
-    let state = load_state(db, &Route::ALL);
+    let mut state = load_state(db, &Route::ALL);
+    // In the process only when no GitHub repository is meant: a half-done
+    // GitHub setting (already logged) leaves the trigger off.
+    if !state.has_trigger() && matches!(GitHubConfig::from_env(), Ok(None)) {
+        let local = local_trigger(&state, db, scrape_base_url);
+        state = state.with_trigger(local);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -77,6 +93,43 @@ pub fn run_blocking(addr: SocketAddr, db: &Path) -> anyhow::Result<ExitCode> {
         serve(listener, app(state), shutdown, Limits::default()).await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The in-process trigger: scrapes `base_url` and publishes `books.csv` and
+/// `books.db` next to `db` exactly as `books scrape` does, then opens the
+/// new database and serves it from the next request on. `None` (logged)
+/// when `db` is not named `books.db`, as publishing would write elsewhere.
+pub fn local_trigger(state: &AppState, db: &Path, base_url: Url) -> Option<ScrapeTrigger> {
+    if db.file_name() != Some(std::ffi::OsStr::new(DB_FILE_NAME)) {
+        tracing::warn!(
+            event = "trigger_not_configured",
+            reason = "the served database is not named books.db, so a scrape cannot replace it"
+        );
+        return None;
+    }
+    let data_dir = match db.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let config = LocalScrapeConfig {
+        base_url,
+        data_dir,
+        concurrency: DEFAULT_CONCURRENCY,
+        client: ClientConfig::default(),
+    };
+    tracing::info!(
+        event = "trigger_configured",
+        mode = "in-process",
+        source = config.base_url.as_str(),
+        data_dir = config.data_dir.display().to_string().as_str()
+    );
+    let served = state.clone();
+    let swap = Arc::new(move |published: &Path| {
+        let store = open_store(published).map_err(|err| err.to_string())?;
+        served.replace_store(store);
+        Ok(())
+    });
+    Some(ScrapeTrigger::Local(LocalScraper::new(config, swap)))
 }
 
 /// The local server's app: every API route, the static site for any other

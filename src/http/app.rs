@@ -146,7 +146,7 @@ fn per_route(route: Route, mut response: Response) -> Response {
         .headers()
         .contains_key(header::ACCESS_CONTROL_ALLOW_METHODS);
     let headers = response.headers_mut();
-    if route.access() == Access::Authenticated {
+    if route.access() != Access::Public {
         headers.append(header::VARY, HeaderValue::from_static("authorization"));
     }
     // A route whose answers are never stored says so on every answer,

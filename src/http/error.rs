@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::route::Methods;
+use crate::auth::Role;
 use crate::store::StoreError;
 
 /// The longest piece of a request (a value, a parameter name) an error
@@ -50,8 +51,49 @@ pub enum ApiError {
     ModelUnavailable,
     /// The request took longer than the server allows.
     Timeout,
+    /// No usable credentials: none, a malformed `Authorization` header, or
+    /// a token that failed a check. Which check is never said.
+    Unauthorized { challenge: Challenge },
+    /// A sign-in with a wrong name or password (never says which).
+    SignInFailed,
+    /// A valid token whose account lacks the role the route needs.
+    Forbidden { needed: Role },
+    /// `BOOKS_JWT_SECRET` is missing or short: sign-in and every protected
+    /// route are closed, the rest of the API answers.
+    AuthNotConfigured,
+    /// Neither a GitHub repository nor an in-process scrape is configured.
+    TriggerNotConfigured,
+    /// The request conflicts with work in progress (a scrape already running).
+    Conflict { detail: String },
+    /// A service we called failed or answered nonsense (its body is never
+    /// passed on).
+    BadGateway { detail: String },
+    /// A service we called did not answer in time.
+    GatewayTimeout { detail: String },
     /// Any other status a layer answered with (kept as problem+json).
     Status { status: StatusCode },
+}
+
+/// What a 401's `WWW-Authenticate` says (RFC 6750 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credentials, or another scheme than Bearer: the bare challenge.
+    Missing,
+    /// The header is malformed (two of them, `Bearer` with no token).
+    InvalidRequest,
+    /// A token that is malformed, forged, expired or of the wrong kind.
+    InvalidToken,
+}
+
+impl Challenge {
+    /// The `WWW-Authenticate` value; every challenge names the realm `books`.
+    pub const fn header(self) -> &'static str {
+        match self {
+            Challenge::Missing => "Bearer realm=\"books\"",
+            Challenge::InvalidRequest => "Bearer realm=\"books\", error=\"invalid_request\"",
+            Challenge::InvalidToken => "Bearer realm=\"books\", error=\"invalid_token\"",
+        }
+    }
 }
 
 impl ApiError {
@@ -79,6 +121,14 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized { .. } | ApiError::SignInFailed => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::AuthNotConfigured | ApiError::TriggerNotConfigured => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::GatewayTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Status { status } => *status,
         }
     }
@@ -126,6 +176,27 @@ impl ApiError {
                 "the request took too long to answer; try again later".to_owned(),
                 None,
             ),
+            ApiError::Unauthorized { challenge } => (
+                match challenge {
+                    Challenge::Missing => "this endpoint needs a bearer token: send `Authorization: Bearer <access token>` (sign in at POST /api/v1/auth/login)",
+                    Challenge::InvalidRequest => "the Authorization header is malformed: send exactly one, `Authorization: Bearer <access token>`",
+                    Challenge::InvalidToken => "the token is invalid or expired: sign in again, or refresh it",
+                }
+                .to_owned(),
+                None,
+            ),
+            ApiError::SignInFailed => ("the username or password is wrong".to_owned(), None),
+            ApiError::Forbidden { needed } => (
+                format!("this endpoint needs the {} role", needed.as_str()),
+                None,
+            ),
+            ApiError::AuthNotConfigured => ("authentication is not configured".to_owned(), None),
+            ApiError::TriggerNotConfigured => {
+                ("scraping trigger is not configured".to_owned(), None)
+            }
+            ApiError::Conflict { detail }
+            | ApiError::BadGateway { detail }
+            | ApiError::GatewayTimeout { detail } => (detail.clone(), None),
             ApiError::Status { status } => (
                 status
                     .canonical_reason()
@@ -166,14 +237,39 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        let cache = if status.is_server_error() {
+        // Answers about credentials depend on the caller: never stored.
+        let about_caller = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+        let cache = if status.is_server_error() || about_caller {
             CACHE_NONE
         } else {
             CACHE_CLIENT_ERROR
         };
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-        if let ApiError::MethodNotAllowed { allowed, .. } = self {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allowed.allow()));
+        match self {
+            ApiError::MethodNotAllowed { allowed, .. } => {
+                headers.insert(header::ALLOW, HeaderValue::from_static(allowed.allow()));
+            }
+            ApiError::Unauthorized { challenge } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(challenge.header()),
+                );
+            }
+            ApiError::SignInFailed => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(Challenge::Missing.header()),
+                );
+            }
+            ApiError::Forbidden { .. } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        "Bearer realm=\"books\", error=\"insufficient_scope\"",
+                    ),
+                );
+            }
+            _ => {}
         }
         response
     }

@@ -4,6 +4,8 @@
 //! also states its methods, its cache policy and whether it needs a caller
 //! to authenticate, so no layer has to guess them.
 
+use crate::auth::Role;
+
 /// Every endpoint under `/api/v1`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Route {
@@ -21,6 +23,10 @@ pub enum Route {
     MlPredictions,
     MlModel,
     MlFeatures,
+    AuthLogin,
+    AuthRefresh,
+    ScrapingTrigger,
+    ScrapingStatus,
     OpenApi,
 }
 
@@ -100,6 +106,17 @@ impl RouteSpec {
             access: Access::Public,
         }
     }
+
+    /// A route only a caller with `role` may call; its answers are never
+    /// stored, since they depend on the caller.
+    const fn with_role(path: &'static str, methods: Methods, role: Role) -> Self {
+        RouteSpec {
+            path,
+            methods,
+            cache: CachePolicy::NoStore,
+            access: Access::Role(role),
+        }
+    }
 }
 
 impl CachePolicy {
@@ -122,12 +139,12 @@ impl CachePolicy {
 pub enum Access {
     /// Anyone, without credentials.
     Public,
-    /// A caller with a valid bearer token.
-    Authenticated,
+    /// A caller with a valid bearer access token for an account of this role.
+    Role(Role),
 }
 
 impl Route {
-    pub const ALL: [Route; 15] = [
+    pub const ALL: [Route; 19] = [
         Route::Health,
         Route::Books,
         Route::BookById,
@@ -142,6 +159,10 @@ impl Route {
         Route::MlPredictions,
         Route::MlModel,
         Route::MlFeatures,
+        Route::AuthLogin,
+        Route::AuthRefresh,
+        Route::ScrapingTrigger,
+        Route::ScrapingStatus,
         Route::OpenApi,
     ];
 
@@ -165,6 +186,14 @@ impl Route {
             Route::MlPredictions => RouteSpec::public_write("/api/v1/ml/predictions"),
             Route::MlModel => RouteSpec::public_read("/api/v1/ml/model", Immutable),
             Route::MlFeatures => RouteSpec::public_read("/api/v1/ml/features", Immutable),
+            Route::AuthLogin => RouteSpec::public_write("/api/v1/auth/login"),
+            Route::AuthRefresh => RouteSpec::public_write("/api/v1/auth/refresh"),
+            Route::ScrapingTrigger => {
+                RouteSpec::with_role("/api/v1/scraping/trigger", Methods::Write, Role::Admin)
+            }
+            Route::ScrapingStatus => {
+                RouteSpec::with_role("/api/v1/scraping/status", Methods::Read, Role::Admin)
+            }
             Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),
         }
     }
@@ -177,6 +206,19 @@ impl Route {
             self,
             Route::MlPredictions | Route::MlModel | Route::MlFeatures
         )
+    }
+
+    /// Whether the route needs the authentication settings: it signs in, or
+    /// only some callers may call it. The other functions never read them.
+    pub const fn uses_auth(self) -> bool {
+        matches!(self, Route::AuthLogin | Route::AuthRefresh)
+            || matches!(self.access(), Access::Role(_))
+    }
+
+    /// Whether the route starts scrapes or reports on them (the other
+    /// functions never set up the trigger).
+    pub const fn uses_trigger(self) -> bool {
+        matches!(self, Route::ScrapingTrigger | Route::ScrapingStatus)
     }
 
     /// The public path, with `{id}` for the one dynamic segment.
@@ -302,7 +344,7 @@ mod tests {
     fn policies_are_consistent() {
         for route in Route::ALL {
             // A write or an authenticated answer is never cached publicly.
-            if route.methods() == Methods::Write || route.access() == Access::Authenticated {
+            if route.methods() == Methods::Write || route.access() != Access::Public {
                 assert_eq!(route.cache_policy(), CachePolicy::NoStore, "{route:?}");
             }
         }

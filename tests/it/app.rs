@@ -35,8 +35,13 @@ pub fn server_addr() -> SocketAddr {
                     .expect("bind loopback");
                 tx.send(listener.local_addr().expect("local addr"))
                     .expect("send addr");
-                // The database and, next to it, the committed model.
-                let state = books::adapters::load_state(&committed_db(), &Route::ALL);
+                // The database and, next to it, the committed model; the
+                // test accounts; the GitHub Actions trigger, against a
+                // stand-in with no runs.
+                let github = crate::common::idle_github().await;
+                let state = books::adapters::load_state(&committed_db(), &Route::ALL)
+                    .with_auth(Some(test_auth()))
+                    .with_trigger(Some(crate::common::github_trigger(&github)));
                 server::serve(
                     listener,
                     server::app(state),
@@ -48,6 +53,68 @@ pub fn server_addr() -> SocketAddr {
         });
         rx.recv().expect("server started")
     })
+}
+
+/// The shared server's token secret (tests only; real ones come from the
+/// environment and are never written down).
+pub const TEST_SECRET: &str = "test-only secret of the shared test server, 32+ bytes";
+/// The test accounts: name, password, role.
+pub const ADMIN: (&str, &str) = ("ada", "admin password for tests");
+pub const READER: (&str, &str) = ("rita", "reader password for tests");
+
+/// `BOOKS_USERS` for the test accounts (hashed once per test binary).
+pub fn test_users() -> &'static str {
+    static USERS: OnceLock<String> = OnceLock::new();
+    USERS.get_or_init(|| {
+        let hash = |pw| books::auth::hash_password(pw).expect("hash");
+        format!(
+            "{}:{}:admin;{}:{}:reader",
+            ADMIN.0,
+            hash(ADMIN.1),
+            READER.0,
+            hash(READER.1)
+        )
+    })
+}
+
+/// The environment that configures authentication for the test accounts.
+pub fn auth_env() -> [(&'static str, &'static str); 2] {
+    [
+        ("BOOKS_JWT_SECRET", TEST_SECRET),
+        ("BOOKS_USERS", test_users()),
+    ]
+}
+
+/// The authentication settings of the shared server.
+pub fn test_auth() -> books::auth::AuthConfig {
+    let env = auth_env();
+    books::auth::AuthConfig::from_lookup(|name| {
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    })
+    .expect("test auth settings")
+}
+
+/// A token of `kind` for the test account `name` with `role`, as the
+/// server would issue it.
+pub fn token_for(name: &str, role: books::auth::Role, kind: books::auth::TokenKind) -> String {
+    let keys = books::auth::TokenKeys::new(TEST_SECRET.as_bytes()).expect("keys");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    keys.issue(name, role, kind, std::time::Duration::from_secs(600), now)
+        .expect("token")
+}
+
+/// An admin's access token.
+pub fn admin_token() -> String {
+    token_for(
+        ADMIN.0,
+        books::auth::Role::Admin,
+        books::auth::TokenKind::Access,
+    )
 }
 
 /// A response read whole.
@@ -121,7 +188,9 @@ impl TestApp {
         self.send(method, path_and_query, headers, None).await
     }
 
-    /// Like [`request`](Self::request), with a body when given.
+    /// Like [`request`](Self::request), with a body when given. A request to
+    /// an admin route without its own `Authorization` is sent as the test
+    /// admin's (the credentials themselves are tested in `auth`).
     pub async fn send(
         &self,
         method: reqwest::Method,
@@ -132,6 +201,15 @@ impl TestApp {
         let mut request = self.client.request(method, self.url(path_and_query));
         for (name, value) in headers {
             request = request.header(*name, *value);
+        }
+        let path = path_and_query.split('?').next().unwrap_or_default();
+        let protected = Route::resolve(path)
+            .is_some_and(|route| route.access() != books::http::route::Access::Public);
+        let has_own = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        if protected && !has_own {
+            request = request.bearer_auth(admin_token());
         }
         if let Some(body) = body {
             request = request.body(body);

@@ -329,3 +329,28 @@ pub fn fast_client() -> ClientConfig {
         ..ClientConfig::default()
     }
 }
+
+/// A stand-in for the GitHub API with no deploy runs, which accepts every
+/// workflow dispatch (204): the happy path of the GitHub Actions trigger.
+/// Returns its base URL.
+pub async fn idle_github() -> String {
+    let addr = serve(|path: String| async move {
+        if path.ends_with("/dispatches") {
+            respond(StatusCode::NO_CONTENT, "")
+        } else if path.ends_with("/runs") {
+            respond(StatusCode::OK, r#"{"total_count":0,"workflow_runs":[]}"#)
+        } else {
+            respond(StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#)
+        }
+    })
+    .await;
+    format!("http://{addr}")
+}
+
+/// The GitHub Actions trigger of `books-toscrape/books` at `api_url`.
+pub fn github_trigger(api_url: &str) -> books::scraping::ScrapeTrigger {
+    let config = books::scraping::GitHubConfig::new("books-toscrape/books", "test-token")
+        .and_then(|c| c.with_api_url(api_url))
+        .expect("GitHub config");
+    books::scraping::ScrapeTrigger::GitHub(books::scraping::GitHubActions::new(config))
+}

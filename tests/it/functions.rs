@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use books::http::Route;
 use serde_json::Value;
 
+use crate::app::{ADMIN, token_for};
+
 /// A function process, killed on drop.
 struct Function {
     child: Child,
@@ -22,12 +24,19 @@ struct Function {
 impl Function {
     /// Starts the binary of `route` in `workdir` and waits until it listens.
     fn start(route: Route, workdir: &Path) -> Function {
+        Function::start_with(route, workdir, &[])
+    }
+
+    /// [`start`](Self::start), with more environment.
+    fn start_with(route: Route, workdir: &Path, env: &[(&str, &str)]) -> Function {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
         let child = Command::new(binary(route))
             .current_dir(workdir)
+            .envs(crate::app::auth_env())
+            .envs(env.iter().copied())
             .env("VERCEL_DEV_PORT", port.to_string())
             .env_remove("VERCEL_IPC_PATH")
             .env_remove("BOOKS_DB")
@@ -54,13 +63,18 @@ impl Function {
     async fn send(&self, sample: &Sample) -> (u16, reqwest::header::HeaderMap, String) {
         let url = format!("http://{}{}", self.addr, sample.path);
         let client = reqwest::Client::new();
-        let request = match &sample.body {
+        let mut request = match &sample.body {
             None => client.get(url),
             Some(body) => client
                 .post(url)
                 .header("content-type", "application/json")
                 .body(body.to_string()),
         };
+        let protected = Route::resolve(sample.path.split('?').next().unwrap_or_default())
+            .is_some_and(|r| r.access() != books::http::route::Access::Public);
+        if protected {
+            request = request.bearer_auth(crate::app::admin_token());
+        }
         let response = request
             .timeout(Duration::from_secs(10))
             .send()
@@ -143,24 +157,52 @@ fn sample_request(route: Route) -> Sample {
             path: route.path().to_owned(),
             body: Some(serde_json::json!({"book_ids": [1000]})),
         },
+        Route::AuthLogin => Sample {
+            path: route.path().to_owned(),
+            body: Some(serde_json::json!({"username": ADMIN.0, "password": ADMIN.1})),
+        },
+        Route::AuthRefresh => Sample {
+            path: route.path().to_owned(),
+            body: Some(serde_json::json!({"refresh_token": token_for(
+                ADMIN.0,
+                books::auth::Role::Admin,
+                books::auth::TokenKind::Refresh
+            )})),
+        },
+        Route::ScrapingTrigger => Sample {
+            path: route.path().to_owned(),
+            body: Some(serde_json::json!({"reason": "the function test"})),
+        },
         other => Sample::get(other.path()),
     }
 }
 
 #[tokio::test]
 async fn every_function_binary_answers_its_route_with_real_data() {
+    // The operators' functions dispatch to a GitHub stand-in with no runs.
+    let github = crate::common::idle_github().await;
+    let github_env = [
+        ("BOOKS_GITHUB_REPO", "books-toscrape/books"),
+        ("BOOKS_GITHUB_TOKEN", "test-token"),
+        ("BOOKS_GITHUB_API_URL", github.as_str()),
+    ];
     for route in Route::ALL {
         let workdir = deployed_layout(route);
-        let function = Function::start(route, workdir.path());
+        let function = Function::start_with(route, workdir.path(), &github_env);
         let request = sample_request(route);
         let (status, headers, body) = function.send(&request).await;
-        assert_eq!(status, 200, "{route:?} {}: {body}", request.path);
-        // Reads carry an ETag; POST answers are never stored.
-        assert_eq!(
-            headers.get("etag").is_some(),
-            request.body.is_none(),
-            "{route:?}"
-        );
+        let success = books::http::openapi::success_status(route);
+        assert_eq!(status, success, "{route:?} {}: {body}", request.path);
+        // Public reads carry an ETag; other answers are never stored.
+        let stored = route.cache_policy() != books::http::route::CachePolicy::NoStore;
+        assert_eq!(headers.get("etag").is_some(), stored, "{route:?}");
+        if !stored {
+            assert_eq!(
+                headers.get("cache-control").and_then(|v| v.to_str().ok()),
+                Some("no-store"),
+                "{route:?}"
+            );
+        }
         assert_eq!(
             headers
                 .get("access-control-allow-origin")
@@ -186,6 +228,27 @@ async fn every_function_binary_answers_its_route_with_real_data() {
                 assert_eq!(json["model"]["served_by"], "model-file");
             }
             Route::MlModel => assert_eq!(json["name"], "book-category"),
+            Route::ScrapingTrigger => {
+                assert_eq!(json["mode"], "github-actions");
+                assert_eq!(json["reason"], "the function test");
+                assert_eq!(
+                    headers.get("location").and_then(|v| v.to_str().ok()),
+                    Some("/api/v1/scraping/status")
+                );
+            }
+            Route::ScrapingStatus => {
+                assert_eq!(json["mode"], "github-actions");
+                assert_eq!(json["runs"], serde_json::json!([]));
+                assert_eq!(
+                    json["data"]["content_hash"].as_str().map(str::len),
+                    Some(64)
+                );
+            }
+            Route::AuthLogin | Route::AuthRefresh => {
+                assert_eq!(json["token_type"], "Bearer");
+                assert_eq!(json["expires_in"], 900);
+                assert!(json["access_token"].as_str().is_some_and(|t| t.len() > 100));
+            }
             Route::MlTrainingData => assert_eq!(json["count"], 1000),
             Route::MlFeatures => {
                 assert_eq!(json["data"]["books"], 1000);
@@ -201,7 +264,7 @@ async fn every_function_binary_answers_its_route_with_real_data() {
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .find(|l| l["event"] == "request")
             .unwrap_or_else(|| panic!("{route:?}: no request log line in {log:?}"));
-        assert_eq!(line["status"], 200);
+        assert_eq!(line["status"], success);
         let method = if request.body.is_some() {
             "POST"
         } else {

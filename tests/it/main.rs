@@ -6,8 +6,10 @@
 
 mod app;
 mod common;
+mod served;
 
 mod api;
+mod auth;
 mod crawl;
 mod diff;
 mod docs_browser;

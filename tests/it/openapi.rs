@@ -8,10 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::app::{TestApp, bad_inputs};
+use crate::app::{ADMIN, TestApp, bad_inputs};
 use books::http::endpoints::allowed_params;
 use books::http::openapi::{self, LOCAL_SERVER, OPENAPI_VERSION, statuses};
-use books::http::route::{Access, Methods};
+use std::time::Duration;
+
+use books::http::route::{Access, CachePolicy, Methods};
 use books::http::{AppState, Route, site};
 use http_body_util::BodyExt as _;
 use reqwest::Method;
@@ -57,7 +59,8 @@ fn operation(route: Route) -> &'static Value {
 fn parameters(route: Route) -> Vec<&'static Value> {
     operation(route)["parameters"]
         .as_array()
-        .expect("parameters")
+        .map(Vec::as_slice)
+        .unwrap_or_default()
         .iter()
         .map(|p| resolve(doc(), p))
         .collect()
@@ -155,6 +158,17 @@ fn the_document_validates_against_the_official_openapi_3_1_schema() {
 #[test]
 fn the_document_parses_as_openapi_3_1_and_every_reference_resolves() {
     let text = String::from_utf8(openapi::document_json().to_vec()).expect("utf-8");
+    // OpenAPI 3.1 lets a URL be relative (§4.3); oas3 types `tokenUrl` as an
+    // absolute URL, so it reads the document with the local server's.
+    let relative = format!("\"tokenUrl\": \"{}\"", Route::AuthLogin.path());
+    assert!(text.contains(&relative), "the password flow's tokenUrl");
+    let text = text.replace(
+        &relative,
+        &format!(
+            "\"tokenUrl\": \"{LOCAL_SERVER}{}\"",
+            Route::AuthLogin.path()
+        ),
+    );
     let spec = oas3::from_json(&text).expect("oas3 parses the document");
     let version = spec.validate_version().expect("a supported version");
     assert_eq!(version.to_string(), OPENAPI_VERSION);
@@ -261,17 +275,20 @@ fn operations_are_complete_and_consistent() {
         let mut documented_sorted = documented.clone();
         documented_sorted.sort_unstable();
         assert_eq!(documented_sorted, expected, "{}", route.path());
-        let always: &[u16] = match route.methods() {
-            Methods::Read => &[200, 304, 400, 405],
-            Methods::Write => &[200, 400, 405, 413, 415, 422],
+        let success = openapi::success_status(route);
+        let always: Vec<u16> = match route.methods() {
+            Methods::Read if cacheable(route) => vec![200, 304, 400, 405],
+            Methods::Read => vec![200, 400, 405],
+            Methods::Write => vec![success, 400, 405, 413, 415, 422],
         };
-        for status in always {
+        for status in &always {
             assert!(expected.contains(status), "{} lacks {status}", route.path());
         }
 
-        // Only an authenticated route asks for the bearer token.
-        let bearer = json!([{"bearer": []}]);
-        let authenticated = route.access() == Access::Authenticated;
+        // Only an authenticated route asks for a token: pasted, or from the
+        // password flow.
+        let bearer = json!([{"bearer": []}, {"password": []}]);
+        let authenticated = route.access() != Access::Public;
         assert_eq!(
             op.get("security") == Some(&bearer),
             authenticated,
@@ -298,7 +315,13 @@ fn operations_are_complete_and_consistent() {
     assert_eq!(
         doc()["components"]["securitySchemes"]["bearer"],
         json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-               "description": "An access token: `Authorization: Bearer <token>`."}),
+               "description": "An access token from `POST /api/v1/auth/login`: `Authorization: Bearer <token>`."}),
+    );
+    let password = &doc()["components"]["securitySchemes"]["password"];
+    assert_eq!(password["type"], "oauth2");
+    assert_eq!(
+        password["flows"]["password"]["tokenUrl"],
+        Route::AuthLogin.path()
     );
 
     let servers: Vec<&str> = doc()["servers"]
@@ -369,9 +392,10 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
             .filter(|p| p["in"] == "header")
             .map(|p| p["name"].as_str().expect("name"))
             .collect();
-        let conditional: &[&str] = match route.methods() {
-            Methods::Read => &["If-None-Match"],
-            Methods::Write => &[],
+        let conditional: &[&str] = if cacheable(route) {
+            &["If-None-Match"]
+        } else {
+            &[]
         };
         assert_eq!(headers, conditional, "{}", route.path());
     }
@@ -537,9 +561,11 @@ async fn every_operation_answers_its_documented_examples() {
             format!("{path}?{query}")
         };
         let reply = call(&app, route, &url).await;
-        assert_eq!(reply.status, 200, "{url}: {}", reply.text);
+        let success = openapi::success_status(route);
+        assert_eq!(reply.status, success, "{url}: {}", reply.text);
         let body = reply.json();
-        let schema = &operation(route)["responses"]["200"]["content"]["application/json"]["schema"];
+        let schema = &operation(route)["responses"][success.to_string()]["content"]["application/json"]
+            ["schema"];
         schemas.assert_valid(schema, &body, &url);
         // A documented request body takes the sample.
         if let Some(sample) = sample_body(route) {
@@ -564,7 +590,9 @@ async fn the_body_schemas_refuse_undocumented_fields() {
     for route in Route::ALL.into_iter().filter(|r| *r != Route::OpenApi) {
         let url = sample(route);
         let body = call(&app, route, &url).await.json();
-        let schema = &operation(route)["responses"]["200"]["content"]["application/json"]["schema"];
+        let success = openapi::success_status(route).to_string();
+        let schema =
+            &operation(route)["responses"][success]["content"]["application/json"]["schema"];
         let mut pointers = vec![String::new()];
         if body["items"].get(0).is_some() {
             pointers.push("/items/0".into());
@@ -639,7 +667,128 @@ fn check(seen: &Seen, schemas: &mut Schemas) {
     }
 }
 
-/// A request that `route` answers with 200.
+/// A request to an app whose GitHub is at the address: method, path,
+/// `Authorization`, body, and the status it must get.
+type RefusalCase<'a> = (
+    std::net::SocketAddr,
+    Method,
+    &'a str,
+    Option<&'a str>,
+    Option<String>,
+    u16,
+);
+
+/// The refusals of sign-in and the operators' routes, in process: bad
+/// credentials (401), a reader (403), and a GitHub that is busy (409), fails
+/// (502) or stalls (504).
+async fn operators_refusals() -> Vec<Seen> {
+    use crate::common::{respond, serve};
+    use books::auth::{Role, TokenKind};
+    use hyper::StatusCode;
+
+    let busy = serve(|path: String| async move {
+        let run = json!({"id": 1, "status": "in_progress", "conclusion": null, "event": "workflow_dispatch",
+            "display_title": "Deploy", "created_at": "2026-12-01T05:17:00Z",
+            "updated_at": "2026-12-01T05:18:00Z", "html_url": "https://github.com/books-toscrape/books/actions/runs/1"});
+        if path.ends_with("/runs") {
+            respond(StatusCode::OK, json!({"total_count": 1, "workflow_runs": [run]}).to_string())
+        } else {
+            respond(StatusCode::NO_CONTENT, "")
+        }
+    })
+    .await;
+    let failing = serve(|_| async { respond(StatusCode::INTERNAL_SERVER_ERROR, "boom") }).await;
+    let stalled = serve(|_| async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        respond(StatusCode::OK, "{}")
+    })
+    .await;
+    let app_with = |github: std::net::SocketAddr| {
+        let config = books::scraping::GitHubConfig::new("books-toscrape/books", "test-token")
+            .and_then(|c| c.with_api_url(&format!("http://{github}")))
+            .expect("config")
+            .with_timeouts(Duration::from_millis(300), Duration::from_millis(300));
+        let trigger =
+            books::scraping::ScrapeTrigger::GitHub(books::scraping::GitHubActions::new(config));
+        let state = AppState::new(books::store::Store::open(&crate::app::committed_db()))
+            .with_auth(Some(crate::app::test_auth()))
+            .with_trigger(Some(trigger));
+        books::http::app::api(&Route::ALL, state)
+    };
+    let admin = format!("Bearer {}", crate::app::admin_token());
+    let reader = format!(
+        "Bearer {}",
+        crate::app::token_for(crate::app::READER.0, Role::Reader, TokenKind::Access)
+    );
+    let trigger = Route::ScrapingTrigger.path();
+    let status = Route::ScrapingStatus.path();
+    let wrong_password = json!({"username": ADMIN.0, "password": "wrong"}).to_string();
+    let bad_refresh = json!({"refresh_token": "a.b.c"}).to_string();
+    let cases: Vec<RefusalCase> = vec![
+        (
+            busy,
+            Method::POST,
+            Route::AuthLogin.path(),
+            None,
+            Some(wrong_password),
+            401,
+        ),
+        (
+            busy,
+            Method::POST,
+            Route::AuthRefresh.path(),
+            None,
+            Some(bad_refresh),
+            401,
+        ),
+        (busy, Method::POST, trigger, None, None, 401),
+        (busy, Method::GET, status, None, None, 401),
+        (busy, Method::POST, trigger, Some(&reader), None, 403),
+        (busy, Method::GET, status, Some(&reader), None, 403),
+        (busy, Method::POST, trigger, Some(&admin), None, 409),
+        (failing, Method::POST, trigger, Some(&admin), None, 502),
+        (failing, Method::GET, status, Some(&admin), None, 502),
+        (stalled, Method::POST, trigger, Some(&admin), None, 504),
+        (stalled, Method::GET, status, Some(&admin), None, 504),
+    ];
+    let mut seen = Vec::new();
+    for (github, method, path, authorization, body, expected) in cases {
+        let mut request = http::Request::builder().method(method.clone()).uri(path);
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        if body.is_some() {
+            request = request.header("content-type", "application/json");
+        }
+        let request = request
+            .body(axum::body::Body::from(body.unwrap_or_default()))
+            .expect("request");
+        let response = app_with(github).oneshot(request).await.expect("answer");
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.expect("body").to_bytes();
+        let label = format!("{method} {path} ({expected})");
+        assert_eq!(parts.status.as_u16(), expected, "{label}: {body:?}");
+        if expected == 401 {
+            assert!(parts.headers.contains_key("www-authenticate"), "{label}");
+        }
+        seen.push(Seen {
+            label,
+            route: Route::resolve(path).expect("route"),
+            method,
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: body.to_vec(),
+        });
+    }
+    seen
+}
+
+/// Whether `route`'s answers carry an `ETag` and honour `If-None-Match`.
+fn cacheable(route: Route) -> bool {
+    route.methods() == Methods::Read && route.cache_policy() != CachePolicy::NoStore
+}
+
+/// A request that `route` answers with success.
 fn sample(route: Route) -> String {
     match route {
         Route::BookById => "/api/v1/books/1".into(),
@@ -656,6 +805,13 @@ fn sample_body(route: Route) -> Option<Value> {
         Route::MlPredictions => Some(json!({"instances": [
             {"title": "The Haunting of Hill House", "description": "A ghost story."}
         ]})),
+        Route::AuthLogin => Some(json!({"username": ADMIN.0, "password": ADMIN.1})),
+        Route::ScrapingTrigger => Some(json!({"reason": "the OpenAPI tests"})),
+        Route::AuthRefresh => Some(json!({"refresh_token": crate::app::token_for(
+            ADMIN.0,
+            books::auth::Role::Admin,
+            books::auth::TokenKind::Refresh
+        )})),
         _ => None,
     }
 }
@@ -720,6 +876,12 @@ fn table() -> Vec<(Method, String, u16)> {
             rows.push((bad.method, bad.path, bad.status));
         }
     }
+    // An admin read takes no parameters (the admin's token goes along).
+    rows.push((
+        Method::GET,
+        format!("{}?since=yesterday", Route::ScrapingStatus.path()),
+        400,
+    ));
     for route in Route::ALL {
         let (served, refused): (Vec<Method>, Vec<Method>) = [
             Method::GET,
@@ -781,8 +943,12 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
         };
         let url = sample(route);
         let bodies: [(&str, String, u16); 4] = [
-            ("application/json", good.to_string(), 200),
-            ("application/json", "{\"instances\":".into(), 400),
+            (
+                "application/json",
+                good.to_string(),
+                openapi::success_status(route),
+            ),
+            ("application/json", "{".into(), 400),
             ("text/plain", good.to_string(), 415),
             ("application/json", "{\"instances\":[]}".into(), 422),
         ];
@@ -806,9 +972,14 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
             "{{\"instances\":[{{\"title\":\"{}\"}}]}}",
             "a".repeat(books::http::app::MAX_BODY_BYTES)
         );
-        let state = books::adapters::load_state(&crate::app::committed_db(), &[route]);
+        let state = books::adapters::load_state(&crate::app::committed_db(), &[route])
+            .with_auth(Some(crate::app::test_auth()));
         let request = http::Request::post(&url)
             .header("content-type", "application/json")
+            .header(
+                "authorization",
+                format!("Bearer {}", crate::app::admin_token()),
+            )
             .body(axum::body::Body::from(oversized))
             .expect("request");
         let response = books::http::app::api(&[route], state)
@@ -830,10 +1001,7 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
     }
 
     // A conditional request with the ETag of a 200 is a 304, on every read route.
-    for route in Route::ALL
-        .into_iter()
-        .filter(|r| r.methods() == Methods::Read)
-    {
+    for route in Route::ALL.into_iter().filter(|r| cacheable(*r)) {
         let url = sample(route);
         let first = app.get(&url).await;
         let etag = first.header("etag").expect("etag").to_owned();
@@ -881,6 +1049,10 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
             headers: parts.headers,
             body: body.to_vec(),
         };
+        record(&seen, &mut schemas);
+    }
+
+    for seen in operators_refusals().await {
         record(&seen, &mut schemas);
     }
 
@@ -1064,15 +1236,23 @@ fn the_landing_page_links_the_docs_and_every_endpoint() {
         .map(|(_, value)| value)
         .collect();
     assert!(hrefs.iter().any(|h| h == "/docs"), "no link to /docs");
-    // A POST endpoint is tried from the docs, not followed from a link.
-    for route in Route::ALL
-        .into_iter()
-        .filter(|r| r.methods() == Methods::Read)
-    {
-        let linked = hrefs.iter().any(|href| {
-            let path = href.split('?').next().unwrap_or(href);
-            path.starts_with("/api/") && Route::resolve(path) == Some(route)
-        });
+    // A public read is linked; a POST or an admin route is tried from the
+    // docs (its operation's anchor), not followed from a link.
+    for route in Route::ALL {
+        let linked = if route.methods() == Methods::Read && route.access() == Access::Public {
+            hrefs.iter().any(|href| {
+                let path = href.split('?').next().unwrap_or(href);
+                path.starts_with("/api/") && Route::resolve(path) == Some(route)
+            })
+        } else {
+            let op = operation(route);
+            let anchor = format!(
+                "/docs#/{}/{}",
+                op["tags"][0].as_str().expect("tag"),
+                op["operationId"].as_str().expect("operationId")
+            );
+            hrefs.contains(&anchor)
+        };
         assert!(linked, "the landing page does not link {}", route.path());
     }
 }

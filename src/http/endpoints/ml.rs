@@ -116,7 +116,8 @@ pub(super) async fn predictions(
 ) -> Result<Response, ApiError> {
     let model = state.model()?;
     // The store is needed only to look books up by id.
-    let store = state.store_handle().ok();
+    let snapshot = state.store_snapshot();
+    let store = snapshot.as_ref().as_ref().ok();
     let answer = handlers::ml::predict(model, store, &request, query.params.0)?;
     let cache = Route::MlPredictions.cache_policy().cache_control();
     Ok((

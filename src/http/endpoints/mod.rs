@@ -5,6 +5,8 @@
 
 use std::sync::{Arc, OnceLock};
 
+use arc_swap::ArcSwap;
+
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -21,31 +23,45 @@ use super::params::{
     book_id,
 };
 use super::route::Route;
+use crate::auth::AuthConfig;
 use crate::handlers;
 use crate::handlers::ListPage;
 use crate::handlers::books::{BookView, SimilarBooks};
 use crate::ml::{ModelError, ModelFile};
+use crate::scraping::ScrapeTrigger;
 use crate::store::{Store, StoreError};
 
+pub(super) mod auth;
 pub(super) mod ml;
+pub(super) mod scraping;
 
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv; charset=utf-8; header=present";
 
-/// What every handler shares: the database, opened once per process, and
-/// the model, loaded once by the processes that serve a route using it (or
-/// the reason either could not be).
+/// The database as a request sees it: the one open when the request began,
+/// kept open by the request even if a fresh scrape replaces it meanwhile.
+pub type StoreSnapshot = Arc<Result<Store, StoreError>>;
+
+/// What every handler shares: the database, opened once per process (and
+/// replaced whole when `books serve` publishes a fresh scrape); the model,
+/// loaded once by the processes that serve a route using it (or the reason
+/// it could not be); the authentication settings, for the routes that sign
+/// in or check a caller (`None`: not configured, so those routes answer 503).
 #[derive(Clone)]
 pub struct AppState {
-    store: Arc<Result<Store, StoreError>>,
+    store: Arc<ArcSwap<Result<Store, StoreError>>>,
     model: Option<Arc<Result<ModelFile, ModelError>>>,
+    auth: Option<Arc<AuthConfig>>,
+    trigger: Option<Arc<ScrapeTrigger>>,
 }
 
 impl AppState {
     pub fn new(store: Result<Store, StoreError>) -> Self {
         AppState {
-            store: Arc::new(store),
+            store: Arc::new(ArcSwap::from_pointee(store)),
             model: None,
+            auth: None,
+            trigger: None,
         }
     }
 
@@ -57,13 +73,49 @@ impl AppState {
         }
     }
 
-    /// The database as a process holds it.
-    pub fn store_handle(&self) -> Result<&Store, &StoreError> {
-        self.store.as_ref().as_ref()
+    /// The state with authentication configured (`None`: it is not).
+    pub fn with_auth(self, auth: Option<AuthConfig>) -> Self {
+        AppState {
+            auth: auth.map(Arc::new),
+            ..self
+        }
     }
 
-    fn store(&self) -> Result<&Store, ApiError> {
-        self.store_handle().map_err(|_| ApiError::UNAVAILABLE)
+    /// The state with a scrape trigger (`None`: scraping cannot be
+    /// triggered here, so the trigger answers 503).
+    pub fn with_trigger(self, trigger: Option<ScrapeTrigger>) -> Self {
+        AppState {
+            trigger: trigger.map(Arc::new),
+            ..self
+        }
+    }
+
+    /// Whether a scrape trigger is configured.
+    pub fn has_trigger(&self) -> bool {
+        self.trigger.is_some()
+    }
+
+    /// The trigger, or 503 when none is configured.
+    fn trigger(&self) -> Result<&ScrapeTrigger, ApiError> {
+        self.trigger
+            .as_deref()
+            .ok_or(ApiError::TriggerNotConfigured)
+    }
+
+    /// The database now; a request holds one snapshot throughout.
+    pub fn store_snapshot(&self) -> StoreSnapshot {
+        self.store.load_full()
+    }
+
+    /// Serves `store` from now on. Requests under way finish on the one they
+    /// began with, which closes when the last of them is done.
+    pub fn replace_store(&self, store: Store) {
+        self.store.store(Arc::new(Ok(store)));
+    }
+
+    /// The authentication settings, or 503 when they are not configured.
+    pub(crate) fn auth(&self) -> Result<&Arc<AuthConfig>, ApiError> {
+        self.auth.as_ref().ok_or(ApiError::AuthNotConfigured)
     }
 
     /// The model, if this process loaded one and it was sound.
@@ -93,6 +145,10 @@ pub fn method_router(route: Route) -> MethodRouter<AppState> {
         Route::MlPredictions => post(ml::predictions),
         Route::MlModel => get(ml::model),
         Route::MlFeatures => get(ml::features),
+        Route::AuthLogin => post(auth::login),
+        Route::AuthRefresh => post(auth::refresh),
+        Route::ScrapingTrigger => post(scraping::trigger),
+        Route::ScrapingStatus => get(scraping::status),
         Route::OpenApi => get(openapi),
     }
 }
@@ -106,6 +162,10 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
         | Route::StatsCategories
         | Route::MlModel
         | Route::MlFeatures
+        | Route::AuthLogin
+        | Route::AuthRefresh
+        | Route::ScrapingTrigger
+        | Route::ScrapingStatus
         | Route::OpenApi => NoParams::ALLOWED,
         Route::MlPredictions => TopParams::ALLOWED,
         Route::MlTrainingData => TrainingDataParams::ALLOWED,
@@ -131,7 +191,8 @@ async fn health(
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     // Health reports on this instance now: its ETag is of the body itself.
-    let body = json(&handlers::health::health(state.store_handle())?);
+    let snapshot = state.store_snapshot();
+    let body = json(&handlers::health::health(snapshot.as_ref().as_ref())?);
     let etag = etag_of(&[&body]);
     let cache = Route::Health.cache_policy().cache_control();
     Ok(conditional::respond(
@@ -397,7 +458,8 @@ fn immutable_as(
     content_type: &'static str,
     produce: impl FnOnce(&Store) -> Result<(Bytes, Option<String>), ApiError>,
 ) -> Result<Response, ApiError> {
-    let store = state.store()?;
+    let snapshot = state.store_snapshot();
+    let store = opened(&snapshot)?;
     let cache = route.cache_policy().cache_control();
     let etag = etag_of(&[
         crate::VERSION.as_bytes(),
@@ -414,6 +476,14 @@ fn immutable_as(
         response.headers_mut().insert(header::LINK, value);
     }
     Ok(response)
+}
+
+/// The database of `snapshot`, or 503 when it could not be opened.
+fn opened(snapshot: &StoreSnapshot) -> Result<&Store, ApiError> {
+    snapshot
+        .as_ref()
+        .as_ref()
+        .map_err(|_| ApiError::UNAVAILABLE)
 }
 
 fn json<T: Serialize>(value: &T) -> Bytes {

@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::security::{
+    Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+    SecurityScheme,
+};
 use utoipa::openapi::{
     ContentBuilder, Header, Object, Ref, RefOr, Required, Response, ResponseBuilder, Server,
 };
@@ -30,24 +33,32 @@ pub(crate) use schemas::{
 
 use super::endpoints::{self, allowed_params};
 use super::error::Problem;
-use super::route::{Access, Methods, Route};
+use super::route::{Access, CachePolicy, Methods, Route};
+
+/// The security scheme of a pasted bearer token.
+const BEARER_SCHEME: &str = "bearer";
+/// The security scheme of the OAuth 2.0 password flow (the docs' Authorize).
+const PASSWORD_SCHEME: &str = "password";
 
 /// The OpenAPI version the document follows.
 pub const OPENAPI_VERSION: &str = "3.1.0";
 /// The local server's default address, listed as a server.
 pub const LOCAL_SERVER: &str = "http://127.0.0.1:3000";
 
-const SUMMARY: &str = "A read-only JSON API over the books.toscrape.com catalogue.";
+const SUMMARY: &str = "A JSON API over the books.toscrape.com catalogue: read-only data, and sign-in for its operators.";
 const DESCRIPTION: &str = concat!(
     "Every book of [books.toscrape.com](https://books.toscrape.com/), scraped into a prebuilt ",
     "read-only SQLite database and served as JSON. The data changes only with a deploy.\n\n",
-    "**Conventions.** Every endpoint answers `GET` and `HEAD` (no body), and `OPTIONS` with a CORS ",
-    "preflight (204); any other method is a 405. Responses carry `Access-Control-Allow-Origin: *` ",
-    "and an `X-Request-Id`. Successful reads carry a strong `ETag`: send it back in `If-None-Match` ",
+    "**Conventions.** Every read endpoint answers `GET` and `HEAD` (no body), and every endpoint ",
+    "`OPTIONS` with a CORS preflight (204); the `POST` endpoints take a JSON body (sign-in also ",
+    "takes the OAuth 2.0 password form) and their answers are never stored; any other method is a 405. Responses carry `Access-Control-Allow-Origin: *` ",
+    "and an `X-Request-Id`. Successful public reads carry a strong `ETag`: send it back in `If-None-Match` ",
     "to get a 304 without a body. Lists are paginated (`page`, `per_page`) in an envelope ",
     "`{items, page, per_page, total, total_pages}` with a `Link` header (RFC 8288) to the first, ",
     "previous, next and last pages. Unknown or repeated query parameters are a 400; an empty ",
     "value (`?category=`) means the parameter is absent.\n\n",
+    "**Operators** sign in at `POST /api/v1/auth/login` and send the access token as ",
+    "`Authorization: Bearer <token>` to the admin routes (here: **Authorize**, the password flow).\n\n",
     "**Errors** are `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail`, and ",
     "`parameter` naming the offending query parameter when there is one.\n\n",
     "**Prices** are JSON numbers in GBP with two decimals."
@@ -77,6 +88,10 @@ const DESCRIPTION: &str = concat!(
         endpoints::ml::predictions,
         endpoints::ml::model,
         endpoints::ml::features,
+        endpoints::auth::login,
+        endpoints::auth::refresh,
+        endpoints::scraping::trigger,
+        endpoints::scraping::status,
         endpoints::openapi,
     ),
     components(schemas(Problem)),
@@ -85,6 +100,8 @@ const DESCRIPTION: &str = concat!(
         (name = "categories", description = "The categories of the catalogue"),
         (name = "stats", description = "Figures over the whole catalogue and per category"),
         (name = "ml", description = "The category model (predictions, its model card) and the feature dictionary"),
+        (name = "auth", description = "Sign in (JSON or the OAuth 2.0 password grant) and refresh: bearer tokens for the operators' routes"),
+        (name = "operations", description = "Admin only: start a scrape (a redeploy on Vercel, in the process under `books serve`) and follow it"),
         (name = "meta", description = "Health of an instance and this description"),
     ),
     modifiers(&RouteTable),
@@ -104,11 +121,21 @@ fn production_url() -> Option<String> {
         .map(|host| format!("https://{}", host.trim_end_matches('/')))
 }
 
+/// The status of a successful answer of `route`: 202 where the work goes on
+/// after the answer, else 200.
+pub fn success_status(route: Route) -> u16 {
+    if route == Route::ScrapingTrigger {
+        202
+    } else {
+        200
+    }
+}
+
 /// The statuses `route` can answer a request with, in order. The one place
 /// they are derived from the route table.
 pub fn statuses(route: Route) -> Vec<u16> {
     // Every route answers, refuses a bad query, and refuses other methods.
-    let mut statuses = vec![200, 400, 405];
+    let mut statuses = vec![success_status(route), 400, 405];
     if conditional(route) {
         statuses.push(304);
     }
@@ -120,8 +147,21 @@ pub fn statuses(route: Route) -> Vec<u16> {
         // A JSON body: too large, not JSON, or failing the endpoint's rules.
         statuses.extend([413, 415, 422]);
     }
-    if route.access() == Access::Authenticated {
+    // Sign-in and refresh refuse bad credentials; the protected routes a
+    // missing or bad token (401) and another role (403).
+    if route.uses_auth() {
         statuses.push(401);
+    }
+    if route.access() != Access::Public {
+        statuses.push(403);
+    }
+    if route == Route::ScrapingTrigger {
+        // A scrape already queued or running.
+        statuses.push(409);
+    }
+    if route.uses_trigger() {
+        // GitHub failed, or did not answer in time.
+        statuses.extend([502, 504]);
     }
     // Only the description itself is served without the database.
     if route != Route::OpenApi {
@@ -133,7 +173,7 @@ pub fn statuses(route: Route) -> Vec<u16> {
 
 /// Whether `route` answers with an `ETag` and honours `If-None-Match`.
 fn conditional(route: Route) -> bool {
-    route.methods() == Methods::Read
+    route.methods() == Methods::Read && route.cache_policy() != CachePolicy::NoStore
 }
 
 fn openapi() -> &'static utoipa::openapi::OpenApi {
@@ -174,14 +214,26 @@ impl Modify for RouteTable {
 
         let components = doc.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "bearer",
+            BEARER_SCHEME,
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An access token: `Authorization: Bearer <token>`."))
+                    .description(Some(
+                        "An access token from `POST /api/v1/auth/login`: `Authorization: Bearer <token>`.",
+                    ))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            PASSWORD_SCHEME,
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::Password(Password::new(
+                    Route::AuthLogin.path(),
+                    Scopes::new(),
+                ))],
+                "The OAuth 2.0 password grant against the sign-in route: what the docs' Authorize button uses. The token it gets is the bearer token.",
+            )),
         );
         for schema in components.schemas.values_mut() {
             close(schema);
@@ -274,17 +326,20 @@ fn complete(route: Route, operation: &mut Operation) {
                     .build(),
             );
     }
-    if route.access() == Access::Authenticated {
-        operation.security = Some(vec![SecurityRequirement::new(
-            "bearer",
-            Vec::<String>::new(),
-        )]);
+    if route.access() != Access::Public {
+        // A token from the sign-in route, pasted in (bearer) or fetched by the
+        // docs' Authorize button (the password flow): either will do.
+        operation.security = Some(vec![
+            SecurityRequirement::new(BEARER_SCHEME, Vec::<String>::new()),
+            SecurityRequirement::new(PASSWORD_SCHEME, Vec::<String>::new()),
+        ]);
     }
+    let success = success_status(route);
     let responses = &mut operation.responses.responses;
-    if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+    if let Some(RefOr::T(ok)) = responses.get_mut(&success.to_string()) {
         ok.headers.extend(ok_headers(route));
     }
-    for status in statuses(route).into_iter().filter(|s| *s != 200) {
+    for status in statuses(route).into_iter().filter(|s| *s != success) {
         let name = response_name(status);
         responses.insert(
             status.to_string(),
@@ -333,9 +388,9 @@ fn response_name(status: u16) -> String {
         .collect()
 }
 
-/// The shared response for a status other than 200, under its name.
+/// The shared response for an error status (or 304), under its name.
 fn shared_response(status: u16) -> Option<(String, Response)> {
-    if status == 200 {
+    if status < 300 {
         return None;
     }
     let name = response_name(status);
@@ -354,14 +409,22 @@ fn shared_response(status: u16) -> Option<(String, Response)> {
         400 => {
             "Bad Request: a malformed, out-of-range, unknown or repeated parameter (named in `parameter`), or a request missing what it needs."
         }
-        401 => "Unauthorized: a missing or bad bearer token.",
+        401 => {
+            "Unauthorized: no bearer token, a malformed `Authorization` header, or a token that is invalid, expired or of the wrong kind (on sign-in: a wrong username or password; which is never said)."
+        }
+        403 => "Forbidden: a valid token whose account lacks the role the endpoint needs.",
+        409 => "Conflict: a scrape is already queued or running.",
+        502 => {
+            "Bad Gateway: GitHub failed or answered something unexpected (its answer is never passed on)."
+        }
+        504 => "Gateway Timeout: GitHub did not answer in time.",
         404 => "Not Found: no book has this id.",
         405 => "Method Not Allowed: a method the endpoint does not serve (see `Allow`).",
         413 => "Payload Too Large: the request body is over the limit.",
         415 => "Unsupported Media Type: the request body is not `application/json`.",
         422 => "Unprocessable Entity: well-formed JSON that breaks the endpoint's rules.",
         503 => {
-            "Service Unavailable: the catalogue database (or, on the model's routes, the model file) cannot be opened or used. Try again later."
+            "Service Unavailable: the catalogue database (or, on the model's routes, the model file) cannot be opened or used; on the sign-in and operators' routes, authentication (or the scrape trigger) is not configured. Try again later."
         }
         _ => "An error, as a problem document.",
     };
@@ -391,10 +454,13 @@ fn shared_response(status: u16) -> Option<(String, Response)> {
             header("The methods the endpoint answers.", one_of(&allow)),
         );
     }
-    if status == 401 {
+    if matches!(status, 401 | 403) {
         response = response.header(
             "WWW-Authenticate",
-            header("The scheme to authenticate with.", constant("Bearer")),
+            header(
+                "The Bearer challenge (RFC 6750), with `error=\"invalid_token\"` for a bad token and `error=\"insufficient_scope\"` on a 403.",
+                pattern(r#"^Bearer realm="books""#),
+            ),
         );
     }
     Some((name, response.build()))
@@ -451,6 +517,14 @@ fn one_of(values: &[&str]) -> Object {
 
 fn constant(value: &str) -> Object {
     one_of(&[value])
+}
+
+/// A string matching the regular expression `regex`.
+fn pattern(regex: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(regex))
+        .build()
 }
 
 #[cfg(test)]

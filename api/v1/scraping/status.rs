@@ -1,0 +1,5 @@
+//! GET /api/v1/scraping/status
+
+fn main() -> std::process::ExitCode {
+    books::adapters::vercel::serve(books::http::Route::ScrapingStatus)
+}
