@@ -2,7 +2,7 @@
 //! process, and shared by every request through a small connection pool.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags};
 use thiserror::Error;
@@ -82,11 +82,33 @@ pub struct Store {
     pub(super) memo: Memo,
     /// Idle connections; a request takes one and gives it back.
     idle: Mutex<Vec<Connection>>,
+    /// Signalled when a connection is given back.
+    returned: Condvar,
+    /// The file opened, to tell when `path` names another one: a fresh
+    /// scrape published over it while this store still serves requests.
+    file: Option<FileId>,
+}
+
+/// A file's identity on its file system (device and inode).
+type FileId = (u64, u64);
+
+fn file_id(path: &Path) -> Option<FileId> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 impl Store {
     /// Opens the database and checks that it is one of ours.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let file = file_id(path);
         let conn = open_read_only(path)?;
         let content_hash = read_meta(&conn, meta_key::CONTENT_HASH)?.unwrap_or_default();
         let scraped_at = read_meta(&conn, meta_key::SCRAPED_AT)?;
@@ -96,6 +118,8 @@ impl Store {
             scraped_at,
             memo: Memo::default(),
             idle: Mutex::new(vec![conn]),
+            returned: Condvar::new(),
+            file,
         })
     }
 
@@ -111,20 +135,39 @@ impl Store {
 
     /// Runs `query` on a pooled connection; a new one is opened only when
     /// every pooled one is busy, so the pool grows to the peak concurrency.
+    /// Once the file at the path has been replaced (a published scrape),
+    /// the pool stops growing and waits for a connection to come back: a
+    /// new one would read the new file under this store's hash and memo.
     pub fn with_connection<T>(
         &self,
         query: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let pooled = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let pooled = {
+            let mut idle = self.idle();
+            loop {
+                if let Some(conn) = idle.pop() {
+                    break Some(conn);
+                }
+                if self.file.is_none() || file_id(&self.path) == self.file {
+                    break None;
+                }
+                idle = self
+                    .returned
+                    .wait(idle)
+                    .unwrap_or_else(|e| e.into_inner());
+            }
+        };
         let conn = match pooled {
             Some(conn) => conn,
             None => open_read_only(&self.path)?,
         };
         let result = query(&conn);
-        self.idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(conn);
+        self.idle().push(conn);
+        self.returned.notify_one();
         result
+    }
+
+    fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

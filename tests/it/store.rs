@@ -537,3 +537,61 @@ fn publish_fails_cleanly_when_the_directory_is_unusable() {
     assert!(matches!(err, PublishError::CreateDir { .. }), "{err}");
     assert_eq!(fs::read(&not_a_dir).unwrap(), b"x");
 }
+
+/// A store whose file is replaced by a fresh publish keeps answering from
+/// the file it opened: once the path names another file, it no longer opens
+/// connections to it, and a request that finds every connection busy waits
+/// for one to come back instead.
+#[test]
+fn a_store_keeps_reading_its_own_file_after_a_publish_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("books.db");
+    let first = build_db(&sample(), &meta(Some(6)), &db).unwrap();
+    let store = std::sync::Arc::new(books::store::Store::open(&db).unwrap());
+    let count = |store: &books::store::Store| {
+        store
+            .with_connection(|conn| {
+                Ok(conn.query_row("SELECT count(*) FROM books", [], |r| r.get::<_, i64>(0))?)
+            })
+            .unwrap()
+    };
+    assert_eq!(count(&store), 6);
+
+    // A request holds the only pooled connection while a publish replaces
+    // the file (built aside, renamed over, as `publish` does).
+    let (held_tx, held_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let holder = {
+        let store = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || {
+            store
+                .with_connection(|_| {
+                    held_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    Ok(())
+                })
+                .unwrap();
+        })
+    };
+    held_rx.recv().unwrap();
+    let aside = dir.path().join("books.db.new");
+    let fewer: Vec<Book> = sample().into_iter().take(4).collect();
+    let second = build_db(&fewer, &meta(Some(4)), &aside).unwrap();
+    assert_ne!(first.content_hash, second.content_hash);
+    std::fs::rename(&aside, &db).unwrap();
+
+    // Another request now waits for the held connection rather than open
+    // the new file, and reads the old data.
+    let waiter = {
+        let store = std::sync::Arc::clone(&store);
+        std::thread::spawn(move || count(&store))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(!waiter.is_finished(), "it opened a connection to the new file");
+    release_tx.send(()).unwrap();
+    holder.join().unwrap();
+    assert_eq!(waiter.join().unwrap(), 6);
+    assert_eq!(store.content_hash(), first.content_hash);
+    // A store opened now reads the new file.
+    assert_eq!(count(&books::store::Store::open(&db).unwrap()), 4);
+}
