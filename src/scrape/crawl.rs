@@ -176,7 +176,12 @@ pub async fn crawl(config: &CrawlConfig, progress: &Progress) -> Result<CrawlOut
     let products = product_rx
         .map(|url| fetch_product(&client, &base, &parse_slots, url))
         .buffer_unordered(config.concurrency.max(1))
-        .inspect(|_| progress.book_done())
+        .inspect(|result| {
+            if let Err(failure) = result {
+                progress.failed(&failure.url);
+            }
+            progress.book_done();
+        })
         .collect::<Vec<_>>();
     let (listing, product_results) = futures::join!(listings, products);
     progress.finish();

@@ -78,8 +78,7 @@ pub struct RunStatus {
     /// Product pages done (live while running: parsed or failed); once
     /// ended, the books extracted.
     pub books: u64,
-    /// Pages that failed for good (live while running: listing pages only;
-    /// once ended, every page).
+    /// Pages that failed for good (live while running).
     pub failures: u64,
     /// Retries made by the HTTP client (known once the crawl has ended).
     pub retries: u64,

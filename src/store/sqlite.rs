@@ -151,10 +151,7 @@ impl Store {
                 if self.file.is_none() || file_id(&self.path) == self.file {
                     break None;
                 }
-                idle = self
-                    .returned
-                    .wait(idle)
-                    .unwrap_or_else(|e| e.into_inner());
+                idle = self.returned.wait(idle).unwrap_or_else(|e| e.into_inner());
             }
         };
         let conn = match pooled {

@@ -20,6 +20,7 @@ mod ml;
 mod ml_features;
 mod openapi;
 mod scrape_parse;
+mod scrape_trigger;
 mod scraping;
 mod server;
 mod similar;

@@ -587,7 +587,10 @@ fn a_store_keeps_reading_its_own_file_after_a_publish_replaces_it() {
         std::thread::spawn(move || count(&store))
     };
     std::thread::sleep(std::time::Duration::from_millis(100));
-    assert!(!waiter.is_finished(), "it opened a connection to the new file");
+    assert!(
+        !waiter.is_finished(),
+        "it opened a connection to the new file"
+    );
     release_tx.send(()).unwrap();
     holder.join().unwrap();
     assert_eq!(waiter.join().unwrap(), 6);
