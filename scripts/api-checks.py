@@ -155,6 +155,11 @@ def check_features(body, data):
         expect(category.get("finding"), "no finding for the category target")
 
 
+def check_auth_closed(body, _data):
+    expect(body.get("status") == 503 and body.get("detail") == "authentication is not configured",
+           f"not closed for want of a secret: {body!r}")
+
+
 def check_id_refused(body, _data):
     expect(body.get("status") == 400 and body.get("parameter") == "id", f"not an id problem: {body!r}")
 
@@ -198,6 +203,18 @@ def checks(data):
         ],
         "api/v1/ml/model.rs": ("/api/v1/ml/model", check_model),
         "api/v1/ml/features.rs": ("/api/v1/ml/features", check_features),
+        # Run without BOOKS_JWT_SECRET (as the packaging check runs them), the
+        # sign-in and operators' functions must fail closed.
+        "api/v1/auth/login.rs": [
+            ("/api/v1/auth/login", 503, check_auth_closed, {"username": "admin", "password": "x"}),
+        ],
+        "api/v1/auth/refresh.rs": [
+            ("/api/v1/auth/refresh", 503, check_auth_closed, {"refresh_token": "a.b.c"}),
+        ],
+        "api/v1/scraping/trigger.rs": [
+            ("/api/v1/scraping/trigger", 503, check_auth_closed, {"reason": "packaging check"}),
+        ],
+        "api/v1/scraping/status.rs": [("/api/v1/scraping/status", 503, check_auth_closed)],
         "api/v1/openapi.json.rs": ("/api/v1/openapi.json", check_openapi),
     }
 

@@ -219,7 +219,7 @@ if [ "$static_only" = 0 ]; then
         func="$out/functions/${file%.rs}.func"
         port=$(free_port)
         log="$logs/$(echo "$file" | tr '/[]' '___').log"
-        (cd "$func" && exec env -u VERCEL_IPC_PATH -u BOOKS_DB VERCEL_DEV_PORT="$port" ./executable) \
+        (cd "$func" && exec env -u VERCEL_IPC_PATH -u BOOKS_DB -u BOOKS_JWT_SECRET -u BOOKS_USERS -u BOOKS_GITHUB_REPO -u BOOKS_GITHUB_TOKEN VERCEL_DEV_PORT="$port" ./executable) \
             >"$log" 2>&1 &
         pid=$!
         pids+=("$pid")
