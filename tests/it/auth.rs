@@ -102,6 +102,18 @@ async fn get_with(server: &Served, path: &str, authorization: &[&str]) -> Reply 
     Reply::read(request.send().await.expect("sent")).await
 }
 
+/// A trigger request (a sound body) with these `Authorization` values.
+async fn post_with(server: &Served, path: &str, authorization: &[&str]) -> Reply {
+    let mut request = client()
+        .post(server.url(path))
+        .header("content-type", "application/json")
+        .body(r#"{"reason":"an attacker tries"}"#);
+    for value in authorization {
+        request = request.header("authorization", *value);
+    }
+    Reply::read(request.send().await.expect("sent")).await
+}
+
 async fn post(server: &Served, path: &str, content_type: &str, body: String) -> Reply {
     let request = client()
         .post(server.url(path))
@@ -322,8 +334,11 @@ async fn the_auth_suite_leaves_no_secret_in_the_logs() {
         ),
     ];
     for (label, token) in &tokens {
-        let reply = get_with(&server, PROTECTED, &[&format!("Bearer {token}")]).await;
+        let authorization = format!("Bearer {token}");
+        let reply = get_with(&server, PROTECTED, &[&authorization]).await;
         assert_challenged(&reply, label, true);
+        let reply = post_with(&server, TRIGGER, &[&authorization]).await;
+        assert_challenged(&reply, &format!("{label}, on the trigger"), true);
         secrets.push(token.clone());
     }
     // Malformed headers: the challenge without (or with another) error code.
@@ -340,6 +355,8 @@ async fn the_auth_suite_leaves_no_secret_in_the_logs() {
     for (label, values) in &headers {
         let reply = get_with(&server, PROTECTED, values).await;
         assert_challenged(&reply, label, false);
+        let reply = post_with(&server, TRIGGER, values).await;
+        assert_challenged(&reply, &format!("{label}, on the trigger"), false);
     }
 
     // A reader is who they say, and still not an admin.
@@ -356,18 +373,9 @@ async fn the_auth_suite_leaves_no_secret_in_the_logs() {
         "this endpoint needs the admin role"
     );
     assert_eq!(reply.header("cache-control"), Some("no-store"));
-    let reply = Reply::read(
-        client()
-            .post(server.url(TRIGGER))
-            .header("authorization", format!("Bearer {reader}"))
-            .header("content-type", "application/json")
-            .body(r#"{"reason":"a reader tries"}"#)
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
-    reply.problem(403);
+    post_with(&server, TRIGGER, &[&format!("Bearer {reader}")])
+        .await
+        .problem(403);
 
     // A wrong password and an unknown name cannot be told apart: same
     // status, same body, same headers (but the request id), same time
