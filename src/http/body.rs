@@ -11,6 +11,16 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
+/// The media type of a request's `Content-Type` (`application/json` of
+/// `application/json; charset=utf-8`), without its parameters.
+pub fn media_type(headers: &http::HeaderMap) -> Option<&str> {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim)
+}
+
 /// A request body's own rules, past what its type already enforces.
 pub trait Validate {
     /// `Err` says what is wrong, in words a client can act on.

@@ -277,30 +277,29 @@ impl Inner {
             status.retries,
             status.elapsed_ms,
         );
-        match &status.error {
-            None => tracing::info!(
-                event = "scrape_run_finished",
-                run_id,
-                outcome = outcome_name,
-                pages,
-                books,
-                failures,
-                retries,
-                elapsed_ms,
-                book_count = status.book_count,
-                content_hash = status.content_hash.as_deref()
-            ),
-            Some(error) => tracing::warn!(
-                event = "scrape_run_finished",
-                run_id,
-                outcome = outcome_name,
-                pages,
-                books,
-                failures,
-                retries,
-                elapsed_ms,
-                error = error.as_str()
-            ),
+        let (book_count, content_hash) = (status.book_count, status.content_hash.as_deref());
+        let error = status.error.as_deref();
+        macro_rules! finished {
+            ($level:ident) => {
+                tracing::$level!(
+                    event = "scrape_run_finished",
+                    run_id,
+                    outcome = outcome_name,
+                    pages,
+                    books,
+                    failures,
+                    retries,
+                    elapsed_ms,
+                    book_count,
+                    content_hash,
+                    error
+                )
+            };
+        }
+        if error.is_some() {
+            finished!(warn);
+        } else {
+            finished!(info);
         }
     }
 }

@@ -30,30 +30,11 @@ where
     F: Fn(String) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Body>> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
-    let handler = Arc::new(handler);
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let handler = Arc::clone(&handler);
-            tokio::spawn(async move {
-                let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                    let handler = Arc::clone(&handler);
-                    async move { Ok::<_, Infallible>(handler(req.uri().path().to_owned()).await) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    serve_requests(move |seen: Seen| {
+        let path = seen.target.split('?').next().unwrap_or_default().to_owned();
+        handler(path)
+    })
+    .await
 }
 
 /// A response with `status` and `body`.

@@ -15,7 +15,7 @@ use crate::auth::password::MAX_PASSWORD_BYTES;
 use crate::auth::token::MAX_TOKEN_BYTES;
 use crate::auth::{AuthConfig, TokenKind, TokenPair};
 use crate::http::bearer::AuthReady;
-use crate::http::body::{JsonBody, Validate};
+use crate::http::body::{JsonBody, Validate, media_type};
 use crate::http::error::{ApiError, Challenge};
 use crate::http::params::{NoParams, Query};
 use crate::http::route::Route;
@@ -77,15 +77,8 @@ impl<S: Send + Sync> FromRequest<S> for Credentials {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_form = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                v.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            });
+        let is_form = media_type(request.headers())
+            .is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"));
         if !is_form {
             return match JsonBody::<SignInRequest>::from_request(request, state).await {
                 Ok(JsonBody(body)) => Ok(Credentials(body)),

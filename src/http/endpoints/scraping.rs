@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::{AppState, JSON, json};
 use crate::http::bearer::Admin;
-use crate::http::body::Validate;
+use crate::http::body::{Validate, media_type};
 use crate::http::error::ApiError;
 use crate::http::params::{NoParams, Query};
 use crate::http::route::Route;
@@ -55,16 +55,10 @@ impl<S: Send + Sync> FromRequest<S> for OptionalBody {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let is_json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .is_some_and(|v| {
-                let v = v.trim();
-                v.eq_ignore_ascii_case("application/json")
-                    || (v.starts_with("application/") && v.ends_with("+json"))
-            });
+        let is_json = media_type(request.headers()).is_some_and(|t| {
+            t.eq_ignore_ascii_case("application/json")
+                || (t.starts_with("application/") && t.ends_with("+json"))
+        });
         let bytes =
             Bytes::from_request(request, state)
                 .await
