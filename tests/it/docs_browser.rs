@@ -1,8 +1,12 @@
 //! `/docs` in a real browser: headless Chromium, driven over WebDriver by
 //! chromedriver, loads the docs page from the local server, which lists every
 //! endpoint; "Try it out" on `/api/v1/books/{id}` with id 1 shows the book's
-//! title. Screenshots go to `target/docs-browser/`. Nothing may be loaded from
-//! another origin (other hosts do not even resolve in this browser).
+//! title. Authorize, with the OAuth 2.0 password flow and the test admin's
+//! credentials, signs in at `/api/v1/auth/login`; "Try it out" on
+//! `POST /api/v1/scraping/trigger` then gets a 202 from the GitHub Actions
+//! trigger (against the shared server's stand-in). Screenshots go to
+//! `target/docs-browser/`. Nothing may be loaded from another origin (other
+//! hosts do not even resolve in this browser).
 //!
 //! Skipped, with a message, where Chromium or chromedriver is missing, unless
 //! `BOOKS_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
@@ -207,6 +211,20 @@ impl Session {
 
     async fn click(&self, css: &str) {
         let element = self.find(css).await;
+        self.click_element(&element).await;
+    }
+
+    /// Polls `script` until it returns an element, then returns its reference.
+    async fn find_by_script(&self, what: &str, script: &str) -> String {
+        let found = self.wait_for(what, script).await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("{what}: not an element: {found}"))
+            .to_owned()
+    }
+
+    /// A real click (scrolled into view, checked as not covered).
+    async fn click_element(&self, element: &str) {
         self.post(&format!("/element/{element}/click"), json!({}))
             .await;
     }
@@ -267,8 +285,9 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
+/// Chromium and chromedriver, or `None` (with a message) when either is
+/// missing and `BOOKS_REQUIRE_BROWSER=1` does not make that a failure.
+fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
     let chromium = binary(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
@@ -284,6 +303,51 @@ async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
             "SKIPPED docs browser test: Chromium and chromedriver are needed \
              (apt-get install chromium chromium-driver; .ci/run installs them)"
         );
+        return None;
+    };
+    Some((chromium, chromedriver))
+}
+
+/// Everything the page loaded came from `origin`, and the console has no
+/// errors. Returns the URLs loaded.
+async fn assert_local_only(session: &Session, origin: &str) -> Vec<String> {
+    let loaded = session
+        .script("return performance.getEntriesByType('resource').map(e => e.name);")
+        .await;
+    let loaded: Vec<String> = loaded
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        loaded.iter().any(|u| u.ends_with("/swagger-ui-bundle.js")),
+        "{loaded:?}"
+    );
+    for url in &loaded {
+        assert!(url.starts_with(origin), "loaded from another origin: {url}");
+    }
+    let logs = session
+        .command(
+            reqwest::Method::POST,
+            "/se/log",
+            Some(json!({"type": "browser"})),
+        )
+        .await;
+    let severe: Vec<&Value> = logs
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry["level"] == "SEVERE")
+        .collect();
+    assert!(severe.is_empty(), "console errors: {severe:?}");
+    loaded
+}
+
+#[tokio::test]
+async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
+    let Some((chromium, chromedriver)) = browser_binaries() else {
         return;
     };
 
@@ -410,42 +474,333 @@ async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
         .await;
     session.screenshot("try-it-out.png").await;
 
-    // Everything the page loaded came from the local server.
-    let loaded = session
-        .script("return performance.getEntriesByType('resource').map(e => e.name);")
-        .await;
-    let loaded: Vec<&str> = loaded
-        .as_array()
-        .expect("resources")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        loaded.iter().any(|u| u.ends_with("/swagger-ui-bundle.js")),
-        "{loaded:?}"
-    );
-    for url in &loaded {
-        assert!(
-            url.starts_with(&origin),
-            "loaded from another origin: {url}"
-        );
-    }
-    // And the console has no errors.
-    let logs = session
-        .command(
-            reqwest::Method::POST,
-            "/se/log",
-            Some(json!({"type": "browser"})),
-        )
-        .await;
-    let severe: Vec<&Value> = logs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|entry| entry["level"] == "SEVERE")
-        .collect();
-    assert!(severe.is_empty(), "console errors: {severe:?}");
+    // Everything the page loaded came from the local server, and the
+    // console has no errors.
+    assert_local_only(&session, &origin).await;
 
     session.quit().await;
     drop(driver);
+}
+
+/// Records every `fetch` the page makes from now on in `window.__fetches`:
+/// URL, method, headers (lower-cased names), body and answer status. Swagger
+/// UI calls the global `fetch` for both its Authorize and its Try it out.
+const FETCH_HOOK: &str = "
+    if (!window.__fetches) {
+        window.__fetches = [];
+        const original = window.fetch;
+        window.fetch = function (input, init) {
+            init = init || {};
+            const entry = {
+                url: new URL(typeof input === 'string' ? input : input.url, location.href).href,
+                method: (init.method || (typeof input === 'string' ? 'GET' : input.method)).toUpperCase(),
+                headers: Object.fromEntries(new Headers(init.headers || {}).entries()),
+                body: init.body == null ? null : String(init.body),
+                status: null,
+            };
+            window.__fetches.push(entry);
+            return original.apply(this, arguments).then(response => {
+                entry.status = response.status;
+                return response;
+            });
+        };
+    }
+    return true;";
+
+/// The recorded fetches to `path` on `origin`.
+async fn fetches_to(session: &Session, origin: &str, path: &str) -> Vec<Value> {
+    let all = session.script("return window.__fetches || [];").await;
+    let url = format!("{origin}{path}");
+    all.as_array()
+        .expect("fetches")
+        .iter()
+        .filter(|f| {
+            f["url"]
+                .as_str()
+                .is_some_and(|u| u.split('?').next() == Some(&url))
+        })
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
+    let Some((chromium, chromedriver)) = browser_binaries() else {
+        return;
+    };
+    let origin = format!("http://{}", crate::app::server_addr());
+    let (admin, password) = crate::app::ADMIN;
+    let login_path = books::http::Route::AuthLogin.path();
+    let trigger_path = books::http::Route::ScrapingTrigger.path();
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver::start(&chromedriver);
+    let session = Session::new(&driver, &chromium, profile.path()).await;
+
+    session.goto(&format!("{origin}/docs")).await;
+    let op = "#operations-operations-triggerScrape";
+    session
+        .wait_for(
+            "Swagger UI to render the trigger and the Authorize button",
+            &format!(
+                "return document.querySelector('{op}') !== null \
+                 && document.querySelector('.auth-wrapper .btn.authorize') !== null;"
+            ),
+        )
+        .await;
+    session.script(FETCH_HOOK).await;
+    // Nobody is signed in yet: the trigger's padlock is open.
+    let padlock =
+        format!("document.querySelector('{op} .authorization__btn').getAttribute('aria-label')");
+    let before = session.script(&format!("return {padlock};")).await;
+    assert_eq!(before, "authorization button unlocked", "before Authorize");
+
+    // Authorize: the password flow's dialog, with the admin's credentials.
+    session.click(".auth-wrapper .btn.authorize").await;
+    // The scheme's section of the dialog, found by its heading.
+    let section = "Array.from(document.querySelectorAll('.modal-ux .auth-container'))\
+                   .find(c => (c.querySelector('h4') || {textContent: ''}).textContent.trim()\
+                   .startsWith('password (OAuth2, password)'))";
+    session
+        .wait_for(
+            "the password flow in the Authorize dialog",
+            &format!("const c = {section}; return !!(c && c.querySelector('#oauth_username'));"),
+        )
+        .await;
+    let token_url = session
+        .script(&format!(
+            "const c = {section}; return Array.from(c.querySelectorAll('p'))\
+             .map(p => p.textContent).find(t => t.startsWith('Token URL')) || '';"
+        ))
+        .await;
+    assert_eq!(
+        token_url
+            .as_str()
+            .map(|t| t.split_whitespace().collect::<Vec<_>>()),
+        Some(vec!["Token", "URL:", login_path]),
+        "the dialog's token URL"
+    );
+    session.type_into("#oauth_username", admin).await;
+    session.type_into("#oauth_password", password).await;
+    let authorize = session
+        .find_by_script(
+            "the password flow's Authorize button",
+            &format!(
+                "const c = {section}; return c.querySelector('button.modal-btn.auth.authorize');"
+            ),
+        )
+        .await;
+    session.click_element(&authorize).await;
+    // Authorized: the section says so and offers Logout instead.
+    let shown = session
+        .wait_for(
+            "the password flow to show as authorized",
+            &format!(
+                "const c = {section}; if (!c) return '';\
+                 const h = c.querySelector('h6'), b = c.querySelector('button.modal-btn.auth.authorize');\
+                 return h && b && h.textContent.trim() === 'Authorized' && b.textContent.trim() === 'Logout'\
+                    ? c.textContent : '';"
+            ),
+        )
+        .await;
+    let shown = shown.as_str().unwrap_or_default();
+    assert!(shown.contains(admin), "the signed-in user: {shown}");
+    assert!(!shown.contains(password), "the password is shown: {shown}");
+    let errors = session
+        .script("return Array.from(document.querySelectorAll('.modal-ux .errors')).map(e => e.textContent);")
+        .await;
+    assert_eq!(errors, json!([]), "errors in the Authorize dialog");
+    session.screenshot("authorized.png").await;
+
+    // The token request: a password grant form, POSTed to the sign-in
+    // route on this origin, answered 200.
+    let logins = fetches_to(&session, &origin, login_path).await;
+    assert_eq!(logins.len(), 1, "one sign-in: {logins:?}");
+    let login = &logins[0];
+    eprintln!("Swagger UI's token request: {login}");
+    assert_eq!(login["method"], "POST");
+    assert_eq!(login["status"], 200, "{login}");
+    assert_eq!(
+        login["headers"]["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let form: Vec<(String, String)> = login["body"]
+        .as_str()
+        .expect("a form body")
+        .split('&')
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            let decode = |s: &str| percent_decode(&s.replace('+', " "));
+            (decode(k), decode(v))
+        })
+        .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(field("grant_type"), Some("password"), "{form:?}");
+    assert_eq!(field("username"), Some(admin), "{form:?}");
+    assert_eq!(field("password"), Some(password), "{form:?}");
+    // And the browser's own record of it: a fetch to this origin.
+    let timed = session
+        .script(&format!(
+            "return performance.getEntriesByType('resource')\
+             .filter(e => e.name === '{origin}{login_path}').map(e => e.initiatorType);"
+        ))
+        .await;
+    assert_eq!(
+        timed,
+        json!(["fetch"]),
+        "the sign-in, as the browser timed it"
+    );
+
+    session.click(".modal-ux .btn-done").await;
+    session
+        .wait_for(
+            "the dialog to close",
+            "return document.querySelector('.modal-ux') === null;",
+        )
+        .await;
+    session
+        .wait_for(
+            "the trigger's padlock to close",
+            &format!("return {padlock} === 'authorization button locked';"),
+        )
+        .await;
+
+    // Try it out: POST /api/v1/scraping/trigger with a reason.
+    session
+        .click(&format!("{op} .opblock-summary-control"))
+        .await;
+    session
+        .wait_for(
+            "the operation to open",
+            &format!("return document.querySelector('{op} .try-out__btn') !== null;"),
+        )
+        .await;
+    session.click(&format!("{op} .try-out__btn")).await;
+    let body_field = format!("{op} textarea.body-param__text");
+    session
+        .wait_for(
+            "the request body field",
+            &format!("return document.querySelector('{body_field}') !== null;"),
+        )
+        .await;
+    session
+        .type_into(&body_field, r#"{"reason": "browser test"}"#)
+        .await;
+    session.click(&format!("{op} .btn.execute")).await;
+    let status = session
+        .wait_for(
+            "the live response",
+            &format!(
+                "const s = document.querySelector('{op} .live-responses-table tbody .response-col_status');\
+                 return s ? s.textContent.trim() : '';"
+            ),
+        )
+        .await;
+    assert!(
+        status.as_str().is_some_and(|s| s.starts_with("202")),
+        "status {status}"
+    );
+    // The body is highlighted after it is first shown: wait for the answer.
+    let body = session
+        .wait_for(
+            "the response body",
+            &format!(
+                "const b = document.querySelector('{op} .live-responses-table tbody .response-col_description .highlight-code pre');\
+                 return b && b.textContent.includes('\"mode\"') ? b.textContent : '';"
+            ),
+        )
+        .await;
+    let body = body.as_str().unwrap_or_default();
+    let answer: Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("the shown body ({e}): {body:.400}"));
+    assert_eq!(answer["mode"], "github-actions", "{answer}");
+    assert_eq!(answer["reason"], "browser test", "{answer}");
+    assert!(body.contains("\"github-actions\"") && body.contains("\"browser test\""));
+    let headers = session
+        .script(&format!(
+            "return Array.from(document.querySelectorAll('{op} .live-responses-table .headerline'))\
+             .map(h => h.textContent.trim());"
+        ))
+        .await;
+    let location = format!("location: {}", books::http::Route::ScrapingStatus.path());
+    assert!(
+        headers
+            .as_array()
+            .is_some_and(|h| h.iter().any(|h| h.as_str() == Some(location.as_str()))),
+        "the shown headers: {headers}"
+    );
+    // The request went to this origin, with the token from the sign-in.
+    let request_url = session
+        .script(&format!(
+            "const u = document.querySelector('{op} .request-url pre'); return u ? u.textContent : '';"
+        ))
+        .await;
+    assert_eq!(
+        request_url.as_str(),
+        Some(format!("{origin}{trigger_path}").as_str())
+    );
+    let curl = session
+        .script(&format!(
+            "const c = document.querySelector('{op} .curl-command'); return c ? c.textContent : '';"
+        ))
+        .await;
+    let curl = curl.as_str().unwrap_or_default();
+    assert!(
+        curl.contains("Authorization: Bearer ey"),
+        "the curl command: {curl}"
+    );
+    let triggers = fetches_to(&session, &origin, trigger_path).await;
+    assert_eq!(triggers.len(), 1, "one trigger: {triggers:?}");
+    let bearer = triggers[0]["headers"]["authorization"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(bearer.starts_with("Bearer ey"), "{}", triggers[0]);
+    assert!(
+        curl.contains(bearer),
+        "the curl command shows the token sent"
+    );
+    assert_eq!(triggers[0]["status"], 202);
+    session
+        .script(&format!(
+            "document.querySelector('{op}').scrollIntoView({{block: 'start'}});"
+        ))
+        .await;
+    session.screenshot("trigger.png").await;
+
+    // Only this origin, and no console errors.
+    let loaded = assert_local_only(&session, &origin).await;
+    assert!(
+        loaded
+            .iter()
+            .any(|u| *u == format!("{origin}{trigger_path}")),
+        "{loaded:?}"
+    );
+
+    session.quit().await;
+    drop(driver);
+}
+
+/// Decodes `%XX` escapes (the test's own form fields are ASCII).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
