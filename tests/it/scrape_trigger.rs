@@ -235,3 +235,53 @@ async fn a_failed_scrape_leaves_the_served_data_and_the_files_untouched() {
     finished_run(&server, &token).await;
     assert_eq!(snapshot(data.path()), files);
 }
+
+/// The trigger's body is optional (none, or `null`); anything else is a
+/// JSON trigger request or a 4xx problem. Against the shared server, whose
+/// trigger dispatches to a GitHub stand-in that accepts every run.
+#[tokio::test]
+async fn the_trigger_body_is_optional_and_checked() {
+    let app = crate::app::TestApp::new();
+    let path = "/api/v1/scraping/trigger";
+    let json = Some("application/json");
+    let long = json!({ "reason": "r".repeat(201) }).to_string();
+    let cases: Vec<(Option<&str>, String, u16)> = vec![
+        (None, String::new(), 202),
+        (json, String::new(), 202),
+        (json, "  \n".into(), 202),
+        (json, "null".into(), 202),
+        (json, "{}".into(), 202),
+        (json, r#"{"reason":"nightly"}"#.into(), 202),
+        (
+            Some("application/merge-patch+json"),
+            r#"{"reason":"x"}"#.into(),
+            202,
+        ),
+        (json, "{".into(), 400),
+        (json, "reason=x".into(), 400),
+        (Some("text/plain"), "please".into(), 415),
+        (None, r#"{"reason":"x"}"#.into(), 415),
+        (json, r#"{"reason":5}"#.into(), 422),
+        (json, r#"{"reason":"x","force":true}"#.into(), 422),
+        (json, r#"{"reason":"a\u0007b"}"#.into(), 422),
+        (json, "[]".into(), 422),
+        (json, long, 422),
+    ];
+    for (content_type, body, status) in cases {
+        let headers: Vec<(&str, &str)> = content_type
+            .map(|t| ("content-type", t))
+            .into_iter()
+            .collect();
+        let label = format!("{content_type:?} {body:.40}");
+        let reply = app
+            .send(reqwest::Method::POST, path, &headers, Some(body))
+            .await;
+        assert_eq!(reply.status, status, "{label}: {}", reply.text);
+        assert_eq!(reply.header("cache-control"), Some("no-store"), "{label}");
+        if status == 202 {
+            assert_eq!(reply.json()["mode"], "github-actions");
+        } else {
+            reply.problem(status);
+        }
+    }
+}

@@ -46,8 +46,8 @@ impl Validate for TriggerRequest {
     }
 }
 
-/// The optional JSON body: none at all (or only whitespace) is the default
-/// request; anything else must be JSON, with the same 400/413/415/422 as
+/// The optional JSON body: none at all (only whitespace) or `null` is the
+/// default request; anything else must be JSON, with the same 400/413/415/422 as
 /// every JSON body.
 pub(super) struct OptionalBody(TriggerRequest);
 
@@ -80,13 +80,15 @@ impl<S: Send + Sync> FromRequest<S> for OptionalBody {
                         .to_owned(),
             });
         }
-        let body: TriggerRequest = serde_json::from_slice(&bytes).map_err(|err| {
+        // `null` is the default request too, as the document allows.
+        let body: Option<TriggerRequest> = serde_json::from_slice(&bytes).map_err(|err| {
             let detail = format!("the body is not a valid trigger request: {err}");
             match err.classify() {
                 serde_json::error::Category::Data => ApiError::InvalidBody { detail },
                 _ => ApiError::MalformedBody { detail },
             }
         })?;
+        let body = body.unwrap_or_default();
         body.validate()
             .map_err(|detail| ApiError::InvalidBody { detail })?;
         Ok(OptionalBody(body))
@@ -103,7 +105,7 @@ impl<S: Send + Sync> FromRequest<S> for OptionalBody {
 /// running; 502/504 when GitHub fails or does not answer; 503 when no
 /// trigger is configured.
 #[utoipa::path(post, path = Route::ScrapingTrigger.path(), operation_id = "triggerScrape", tag = "operations",
-    request_body(content = TriggerRequest, description = "Optional: the body may be left out."),
+    request_body(content = Option<TriggerRequest>, description = "Optional: the body may be left out."),
     responses((status = 202, description = "Accepted: the scrape is queued or running",
         body = Accepted,
         headers(("Location" = String, description = "The status route: `/api/v1/scraping/status`.")))))]
