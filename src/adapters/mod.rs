@@ -66,6 +66,7 @@ pub fn open_store(path: &Path) -> Result<Store, StoreError> {
 /// What a process serving `routes` needs: the database at `db`; the model
 /// (next to it, or `$BOOKS_MODEL`) only when one of the routes uses it; the
 /// authentication settings only when one of them signs in or checks callers.
+#[inline(always)]
 pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
     let mut state = AppState::new(open_store(db));
     if routes.iter().any(|route| route.uses_model()) {

@@ -25,6 +25,7 @@ use crate::http::{Route, app};
 
 /// Serves `route` as a Vercel function. Outside Vercel (no `VERCEL_IPC_PATH`)
 /// the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT` (default 3000).
+#[inline(always)]
 pub fn serve(route: Route) -> ExitCode {
     crate::observe::init_logging();
     let state = load_state(&locate_database(), &[route]);

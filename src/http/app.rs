@@ -46,12 +46,14 @@ const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(86_400);
 pub type App = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The API's app for `routes`, with every layer. Unknown paths are a 404
-/// problem.
+/// problem. Inlined, like [`routes_only`], so that constant routes fold.
+#[inline(always)]
 pub fn api(routes: &[Route], state: AppState) -> App {
     with_layers(routes_only(routes).fallback(not_found).with_state(state))
 }
 
 /// The routes of `routes`, each with its own layers, and no fallback.
+#[inline(always)]
 pub fn routes_only(routes: &[Route]) -> Router<AppState> {
     routes.iter().fold(Router::new(), |router, &route| {
         let methods = route.methods();
