@@ -617,7 +617,6 @@ async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
     let logins = fetches_to(&session, &origin, login_path).await;
     assert_eq!(logins.len(), 1, "one sign-in: {logins:?}");
     let login = &logins[0];
-    eprintln!("Swagger UI's token request: {login}");
     assert_eq!(login["method"], "POST");
     assert_eq!(login["status"], 200, "{login}");
     assert_eq!(
