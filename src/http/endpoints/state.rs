@@ -1,0 +1,102 @@
+//! What every handler shares, [`AppState`]: the database (replaceable
+//! whole), the model, the authentication settings and the scrape trigger.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+
+use crate::auth::AuthConfig;
+use crate::http::error::ApiError;
+use crate::ml::{ModelError, ModelFile};
+use crate::scraping::ScrapeTrigger;
+use crate::store::{Store, StoreError};
+
+/// The database as a request sees it: the one open when the request began,
+/// kept open by the request even if a fresh scrape replaces it meanwhile.
+pub type StoreSnapshot = Arc<Result<Store, StoreError>>;
+
+/// What every handler shares: the database, opened once per process (and
+/// replaced whole when `books serve` publishes a fresh scrape); the model,
+/// loaded once by the processes that serve a route using it (or the reason
+/// it could not be); the authentication settings, for the routes that sign
+/// in or check a caller (`None`: not configured, so those routes answer 503).
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<ArcSwap<Result<Store, StoreError>>>,
+    model: Option<Arc<Result<ModelFile, ModelError>>>,
+    auth: Option<Arc<AuthConfig>>,
+    trigger: Option<Arc<ScrapeTrigger>>,
+}
+
+impl AppState {
+    pub fn new(store: Result<Store, StoreError>) -> Self {
+        AppState {
+            store: Arc::new(ArcSwap::from_pointee(store)),
+            model: None,
+            auth: None,
+            trigger: None,
+        }
+    }
+
+    /// The state with a model (or the reason it could not be loaded).
+    pub fn with_model(self, model: Result<ModelFile, ModelError>) -> Self {
+        AppState {
+            model: Some(Arc::new(model)),
+            ..self
+        }
+    }
+
+    /// The state with authentication configured (`None`: it is not).
+    pub fn with_auth(self, auth: Option<AuthConfig>) -> Self {
+        AppState {
+            auth: auth.map(Arc::new),
+            ..self
+        }
+    }
+
+    /// The state with a scrape trigger (`None`: scraping cannot be
+    /// triggered here, so the trigger answers 503).
+    pub fn with_trigger(self, trigger: Option<ScrapeTrigger>) -> Self {
+        AppState {
+            trigger: trigger.map(Arc::new),
+            ..self
+        }
+    }
+
+    /// Whether a scrape trigger is configured.
+    pub fn has_trigger(&self) -> bool {
+        self.trigger.is_some()
+    }
+
+    /// The trigger, or 503 when none is configured.
+    pub(super) fn trigger(&self) -> Result<&ScrapeTrigger, ApiError> {
+        self.trigger
+            .as_deref()
+            .ok_or(ApiError::TriggerNotConfigured)
+    }
+
+    /// The database now; a request holds one snapshot throughout.
+    pub fn store_snapshot(&self) -> StoreSnapshot {
+        self.store.load_full()
+    }
+
+    /// Serves `store` from now on. Requests under way finish on the one they
+    /// began with, which closes when the last of them is done.
+    pub fn replace_store(&self, store: Store) {
+        self.store.store(Arc::new(Ok(store)));
+    }
+
+    /// The authentication settings, or 503 when they are not configured.
+    pub(crate) fn auth(&self) -> Result<&Arc<AuthConfig>, ApiError> {
+        self.auth.as_ref().ok_or(ApiError::AuthNotConfigured)
+    }
+
+    /// The model, if this process loaded one and it was sound.
+    pub fn model_handle(&self) -> Option<&ModelFile> {
+        self.model.as_deref().and_then(|m| m.as_ref().ok())
+    }
+
+    pub(super) fn model(&self) -> Result<&ModelFile, ApiError> {
+        self.model_handle().ok_or(ApiError::ModelUnavailable)
+    }
+}
