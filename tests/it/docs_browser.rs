@@ -8,346 +8,28 @@
 //! `target/docs-browser/`. Nothing may be loaded from another origin (other
 //! hosts do not even resolve in this browser).
 //!
-//! Skipped, with a message, where Chromium or chromedriver is missing, unless
-//! `BOOKS_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
-//! `CHROMIUM` and `CHROMEDRIVER` override the binaries' paths.
-
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+//! Skipped, with a message, where Chromium or chromedriver is missing (see
+//! [`crate::browser`]).
 
 use books::http::Route;
 use serde_json::{Value, json};
 
-/// The WebDriver element reference key (W3C).
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-/// Every wait in this test ends by then.
-const WAIT: Duration = Duration::from_secs(30);
+use crate::browser::{Driver, Session, browser_binaries, json_of};
 
-/// Reads a JSON answer (reqwest's `json` feature is not enabled here).
-async fn json_of(response: reqwest::Result<reqwest::Response>) -> Result<Value, String> {
-    let text = response
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
-    serde_json::from_str(&text).map_err(|e| format!("{e}: {text:.200}"))
-}
-
-/// Sends `body` as JSON.
-fn with_json(request: reqwest::RequestBuilder, body: &Value) -> reqwest::RequestBuilder {
-    request
-        .header("content-type", "application/json")
-        .body(body.to_string())
-}
-
-fn binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(env).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    candidates.iter().map(PathBuf::from).find(|p| p.is_file())
-}
-
-/// chromedriver, in its own process group so the browsers it starts go with it.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Driver {
-    fn start(chromedriver: &Path) -> Driver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {chromedriver:?}: {e}"));
-        Driver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // The whole group: chromedriver and any browser it left behind.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A WebDriver session: the few commands this test needs.
-struct Session {
-    client: reqwest::Client,
-    base: String,
-}
-
-impl Session {
-    async fn new(driver: &Driver, chromium: &Path, profile: &Path) -> Session {
-        let client = reqwest::Client::builder()
-            .timeout(WAIT)
-            .build()
-            .expect("client");
-        // chromedriver needs a moment to listen.
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let status = json_of(client.get(format!("{}/status", driver.url)).send().await).await;
-            if status.is_ok_and(|body| body["value"]["ready"] == true) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let args = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1280,1800",
-            // Only loopback resolves: a request to any other host fails.
-            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-            &format!("--user-data-dir={}", profile.display()),
-        ];
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args},
-            "goog:loggingPrefs": {"browser": "ALL"},
-        }}});
-        let reply = json_of(
-            with_json(
-                client.post(format!("{}/session", driver.url)),
-                &capabilities,
-            )
-            .send()
-            .await,
-        )
-        .await
-        .expect("new session");
-        let id = reply["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {reply}"));
-        Session {
-            client,
-            base: format!("{}/session/{id}", driver.url),
-        }
-    }
-
-    async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.base));
-        if let Some(body) = body {
-            request = with_json(request, &body);
-        }
-        let reply = json_of(request.send().await)
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        if reply["value"]["error"].is_string() {
-            panic!("{method} {path}: {}", reply["value"]);
-        }
-        reply["value"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.command(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
-    }
-
-    async fn script(&self, script: &str) -> Value {
-        self.post("/execute/sync", json!({"script": script, "args": []}))
-            .await
-    }
-
-    /// Polls `script` until it returns something truthy, or panics saying `what`.
-    async fn wait_for(&self, what: &str, script: &str) -> Value {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let value = self.script(script).await;
-            let truthy = match &value {
-                Value::Null | Value::Bool(false) => false,
-                Value::String(s) => !s.is_empty(),
-                Value::Number(n) => n.as_f64() != Some(0.0),
-                _ => true,
-            };
-            if truthy {
-                return value;
-            }
-            if Instant::now() > deadline {
-                self.screenshot("timeout.png").await;
-                panic!("timed out waiting for {what}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn find(&self, css: &str) -> String {
-        let found = self
-            .post("/element", json!({"using": "css selector", "value": css}))
-            .await;
-        found[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("no element {css}: {found}"))
-            .to_owned()
-    }
-
-    async fn click(&self, css: &str) {
-        let element = self.find(css).await;
-        self.click_element(&element).await;
-    }
-
-    /// Polls `script` until it returns an element, then returns its reference.
-    async fn find_by_script(&self, what: &str, script: &str) -> String {
-        let found = self.wait_for(what, script).await;
-        found[ELEMENT]
-            .as_str()
-            .unwrap_or_else(|| panic!("{what}: not an element: {found}"))
-            .to_owned()
-    }
-
-    /// A real click (scrolled into view, checked as not covered).
-    async fn click_element(&self, element: &str) {
-        self.post(&format!("/element/{element}/click"), json!({}))
-            .await;
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let element = self.find(css).await;
-        self.post(&format!("/element/{element}/clear"), json!({}))
-            .await;
-        self.post(
-            &format!("/element/{element}/value"),
-            json!({ "text": text }),
-        )
-        .await;
-    }
-
-    /// Saves a PNG of the viewport under `target/docs-browser/`.
-    async fn screenshot(&self, name: &str) -> PathBuf {
-        let encoded = self
-            .command(reqwest::Method::GET, "/screenshot", None)
-            .await;
-        let png = base64_decode(encoded.as_str().expect("base64 PNG"));
-        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/docs-browser");
-        std::fs::create_dir_all(&dir).expect("screenshot dir");
-        let path = dir.join(name);
-        std::fs::write(&path, png).expect("write screenshot");
-        eprintln!("screenshot: {}", path.display());
-        path
-    }
-
-    async fn quit(self) {
-        let _ = self.client.delete(&self.base).send().await.map(|_| ());
-    }
-}
-
-fn base64_decode(text: &str) -> Vec<u8> {
-    let value = |c: u8| -> Option<u32> {
-        match c {
-            b'A'..=b'Z' => Some(u32::from(c - b'A')),
-            b'a'..=b'z' => Some(u32::from(c - b'a') + 26),
-            b'0'..=b'9' => Some(u32::from(c - b'0') + 52),
-            b'+' => Some(62),
-            b'/' => Some(63),
-            _ => None,
-        }
-    };
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for sextet in text.bytes().filter_map(value) {
-        buffer = (buffer << 6) | sextet;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
-/// Chromium and chromedriver, or `None` (with a message) when either is
-/// missing and `BOOKS_REQUIRE_BROWSER=1` does not make that a failure.
-fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
-    let chromium = binary(
-        "CHROMIUM",
-        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    );
-    let chromedriver = binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let required = std::env::var("BOOKS_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "BOOKS_REQUIRE_BROWSER=1 but Chromium or chromedriver is missing"
-        );
-        eprintln!(
-            "SKIPPED docs browser test: Chromium and chromedriver are needed \
-             (apt-get install chromium chromium-driver; .ci/run installs them)"
-        );
-        return None;
-    };
-    Some((chromium, chromedriver))
-}
-
-/// Everything the page loaded came from `origin`, and the console has no
-/// errors. Returns the URLs loaded.
+/// Everything came from `origin`, the console has no errors, and Swagger
+/// UI's bundle was among what loaded. Returns the URLs loaded.
 async fn assert_local_only(session: &Session, origin: &str) -> Vec<String> {
-    let loaded = session
-        .script("return performance.getEntriesByType('resource').map(e => e.name);")
-        .await;
-    let loaded: Vec<String> = loaded
-        .as_array()
-        .expect("resources")
-        .iter()
-        .filter_map(Value::as_str)
-        .map(str::to_owned)
-        .collect();
+    let loaded = session.assert_local_only(origin).await;
     assert!(
         loaded.iter().any(|u| u.ends_with("/swagger-ui-bundle.js")),
         "{loaded:?}"
     );
-    for url in &loaded {
-        assert!(url.starts_with(origin), "loaded from another origin: {url}");
-    }
-    let logs = session
-        .command(
-            reqwest::Method::POST,
-            "/se/log",
-            Some(json!({"type": "browser"})),
-        )
-        .await;
-    let severe: Vec<&Value> = logs
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|entry| entry["level"] == "SEVERE")
-        .collect();
-    assert!(severe.is_empty(), "console errors: {severe:?}");
     loaded
 }
 
 #[tokio::test]
 async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
-    let Some((chromium, chromedriver)) = browser_binaries() else {
+    let Some((chromium, chromedriver)) = browser_binaries("docs browser test") else {
         return;
     };
 
@@ -361,7 +43,7 @@ async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
 
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver::start(&chromedriver);
-    let session = Session::new(&driver, &chromium, profile.path()).await;
+    let session = Session::new(&driver, &chromium, profile.path(), "docs-browser").await;
 
     // From the landing page to the docs, as a person would.
     session.goto(&format!("{origin}/")).await;
@@ -525,7 +207,7 @@ async fn fetches_to(session: &Session, origin: &str, path: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
-    let Some((chromium, chromedriver)) = browser_binaries() else {
+    let Some((chromium, chromedriver)) = browser_binaries("docs browser test") else {
         return;
     };
     let origin = format!("http://{}", crate::app::server_addr());
@@ -535,7 +217,7 @@ async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
 
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver::start(&chromedriver);
-    let session = Session::new(&driver, &chromium, profile.path()).await;
+    let session = Session::new(&driver, &chromium, profile.path(), "docs-browser").await;
 
     session.goto(&format!("{origin}/docs")).await;
     let op = "#operations-operations-triggerScrape";

@@ -5,6 +5,8 @@
 //! and scraping tests).
 
 mod app;
+#[cfg(unix)]
+mod browser;
 mod common;
 mod served;
 
@@ -12,6 +14,7 @@ mod api;
 mod auth;
 mod crawl;
 mod diff;
+#[cfg(unix)]
 mod docs_browser;
 mod drift;
 mod functions;
