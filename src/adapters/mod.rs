@@ -2,6 +2,7 @@
 //! local server ([`server`]). Both serve the same axum app
 //! ([`crate::http::app`]); they differ only in how requests reach it.
 
+pub mod metrics;
 pub mod server;
 pub mod vercel;
 

@@ -18,7 +18,7 @@ use std::convert::Infallible;
 use std::task::{Context, Poll};
 
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use futures::future::BoxFuture;
 use http::header;
@@ -29,6 +29,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::{Layer as _, ServiceExt as _};
+use tower_http::add_extension::AddExtension;
 use tower_http::compression::Compression;
 use tower_http::compression::CompressionLayer;
 
@@ -36,14 +37,17 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use super::metrics::{self, METRICS_PATH, MetricsAccess};
 use super::{load_state, open_store};
+use crate::http::ApiError;
 use crate::http::app::App;
-use crate::http::endpoints::not_found;
 use crate::http::{AppState, Route, app, site};
+use crate::observe::metrics::RouteLabel;
 use crate::scrape::client::ClientConfig;
 use crate::scrape::crawl::DEFAULT_CONCURRENCY;
 use crate::scraping::{GitHubConfig, LocalScrapeConfig, LocalScraper, ScrapeTrigger};
 use crate::store::publish::DB_FILE_NAME;
+use axum::response::IntoResponse as _;
 
 /// The limits of one server.
 #[derive(Debug, Clone, Copy)]
@@ -132,11 +136,22 @@ pub fn local_trigger(state: &AppState, db: &Path, base_url: Url) -> Option<Scrap
     Some(ScrapeTrigger::Local(LocalScraper::new(config, swap)))
 }
 
-/// The local server's app: every API route, the static site for any other
-/// GET, compression for the clients that ask for it.
+/// The local server's app: every API route, `/metrics`, the static site for
+/// any other GET, compression for the clients that ask for it. Installs the
+/// process's metrics recorder (once) and reads who may see the metrics
+/// from `BOOKS_METRICS_TOKEN`.
 pub fn app(state: AppState) -> CompressWhenAsked {
+    app_with_metrics(state, MetricsAccess::from_env())
+}
+
+/// [`app`], with `/metrics` open to `access`.
+pub fn app_with_metrics(state: AppState, access: MetricsAccess) -> CompressWhenAsked {
+    crate::observe::metrics::install();
     let routes = app::routes_only(&Route::ALL)
-        .fallback(site_or_not_found)
+        .fallback(move |State(state): State<AppState>, request: Request| {
+            let access = access.clone();
+            async move { metrics_site_or_not_found(&access, &state, request) }
+        })
         .with_state(state);
     CompressWhenAsked::new(app::with_layers(routes))
 }
@@ -199,10 +214,24 @@ where
     }
 }
 
-async fn site_or_not_found(request: Request) -> Response {
-    match site::respond(request.method(), request.uri().path(), request.headers()) {
-        Some(page) => page,
-        None => not_found(request.uri().clone()).await,
+fn metrics_site_or_not_found(
+    access: &MetricsAccess,
+    state: &AppState,
+    request: Request,
+) -> Response {
+    let path = request.uri().path();
+    if path == METRICS_PATH {
+        return metrics::respond(access, state, &request);
+    }
+    match site::respond(request.method(), path, request.headers()) {
+        Some(mut page) => {
+            page.extensions_mut().insert(RouteLabel("site"));
+            page
+        }
+        None => ApiError::RouteNotFound {
+            path: path.to_owned(),
+        }
+        .into_response(),
     }
 }
 
@@ -223,7 +252,8 @@ pub async fn serve<S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let service = TowerToHyperService::new(app::service(app));
+    // Each connection's requests carry its peer's address (for `/metrics`).
+    let service = app::service(app);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut backoff = AcceptBackoff::default();
@@ -236,11 +266,11 @@ pub async fn serve<S>(
             },
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok(accepted) => {
                     backoff.reset();
-                    stream
+                    accepted
                 }
                 Err(err) => {
                     tracing::warn!(event = "accept_failed", error = %err);
@@ -255,7 +285,10 @@ pub async fn serve<S>(
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service.clone());
+            .serve_connection(
+                TokioIo::new(stream),
+                TowerToHyperService::new(AddExtension::new(service.clone(), ConnectInfo(peer))),
+            );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // Clients that hang up mid-request are not our error.

@@ -1,5 +1,7 @@
 //! `/ml/predictions` and `/ml/model`: the category model over the model file.
 
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -10,6 +12,8 @@ use crate::http::params::TrainingDataParams;
 use crate::ml::card::ModelCard;
 use crate::ml::dataset::{self, Row};
 use crate::ml::model::{ModelFile, Prediction};
+use crate::observe::metrics;
+use crate::observe::timing::{self, Phase};
 use crate::store::Store;
 
 /// Instances (or book ids) one request may hold.
@@ -119,12 +123,20 @@ pub fn predict(
     top: u32,
 ) -> Result<PredictionResponse, ApiError> {
     let top = top as usize;
+    // The model's time alone, for Server-Timing and the metrics.
+    let mut model_time = Duration::ZERO;
+    let mut predict = |title: &str, description: &str| {
+        let started = Instant::now();
+        let prediction = model.predict(title, description, top);
+        model_time += started.elapsed();
+        prediction
+    };
     let predictions = match (&request.instances, &request.book_ids) {
         (Some(instances), _) => instances
             .iter()
             .map(|i| BookPrediction {
                 book_id: None,
-                prediction: model.predict(&i.title, &i.description, top),
+                prediction: predict(&i.title, &i.description),
             })
             .collect(),
         (None, Some(ids)) => {
@@ -140,7 +152,7 @@ pub fn predict(
                 match book {
                     Some(book) => predictions.push(BookPrediction {
                         book_id: Some(id),
-                        prediction: model.predict(&book.title, &book.description, top),
+                        prediction: predict(&book.title, &book.description),
                     }),
                     None => missing.push(id.to_string()),
                 }
@@ -155,6 +167,8 @@ pub fn predict(
         }
         (None, None) => Vec::new(),
     };
+    timing::record(Phase::Model, model_time);
+    metrics::predicted(&model.name, predictions.len(), model_time);
     Ok(PredictionResponse {
         model: model_ref(model),
         predictions,

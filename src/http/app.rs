@@ -1,7 +1,8 @@
 //! The one axum app that every adapter serves: the routes of the route table
 //! with their per-route layers (CORS preflight, route tag, `Vary`), and the
 //! cross-cutting layers from tower-http (request ids, timeout, body limit,
-//! problem+json for every rejection, the access log).
+//! problem+json for every rejection, and per request `Server-Timing`, the
+//! access log and the metrics).
 //!
 //! A Vercel function serves [`api`] over its one route; `books serve` serves
 //! it over every route, with the static site and compression on top.
@@ -29,7 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use super::endpoints::{AppState, method_router, not_found};
 use super::error::{ApiError, problem_for_status};
 use super::route::{Access, CachePolicy, Methods, Route};
-use crate::observe::access_log;
+use crate::observe::observe_requests;
 
 /// The largest request body any route reads: room for a prediction batch of
 /// 100 typical books (about 1.5 KB of text each), not for abuse.
@@ -102,14 +103,27 @@ pub fn with_layers(router: Router) -> App {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        ))
-        .layer(from_fn(access_log))
+        .layer(MapResponseLayer::new(allow_any_origin))
+        .layer(from_fn(observe_requests))
         .layer(map_response(problem_for_bare_errors))
         .service(router);
     BoxCloneSyncService::new(stack)
+}
+
+/// Marks an answer that pages of other origins may not read (`/metrics`):
+/// it gets no `Access-Control-Allow-Origin`.
+#[derive(Debug, Clone, Copy)]
+pub struct SameOriginOnly;
+
+/// Any origin may read every other answer (the API is public).
+fn allow_any_origin(mut response: Response) -> Response {
+    if response.extensions().get::<SameOriginOnly>().is_none() {
+        response
+            .headers_mut()
+            .entry(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .or_insert(HeaderValue::from_static("*"));
+    }
+    response
 }
 
 /// The service an adapter runs: `app` behind one trailing slash's worth

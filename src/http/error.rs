@@ -58,6 +58,11 @@ pub enum ApiError {
     SignInFailed,
     /// A valid token whose account lacks the role the route needs.
     Forbidden { needed: Role },
+    /// `/metrics` without the configured metrics token (`BOOKS_METRICS_TOKEN`).
+    MetricsTokenRequired,
+    /// `/metrics` from a client that is not on loopback (or came through a
+    /// proxy), when no metrics token is configured.
+    MetricsLoopbackOnly,
     /// `BOOKS_JWT_SECRET` is missing or short: sign-in and every protected
     /// route are closed, the rest of the API answers.
     AuthNotConfigured,
@@ -122,7 +127,8 @@ impl ApiError {
             }
             ApiError::Timeout => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unauthorized { .. } | ApiError::SignInFailed => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::MetricsLoopbackOnly => StatusCode::FORBIDDEN,
+            ApiError::MetricsTokenRequired => StatusCode::UNAUTHORIZED,
             ApiError::AuthNotConfigured | ApiError::TriggerNotConfigured => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -190,6 +196,16 @@ impl ApiError {
                 format!("this endpoint needs the {} role", needed.as_str()),
                 None,
             ),
+            ApiError::MetricsTokenRequired => (
+                "the metrics need the metrics token: send `Authorization: Bearer <BOOKS_METRICS_TOKEN>`"
+                    .to_owned(),
+                None,
+            ),
+            ApiError::MetricsLoopbackOnly => (
+                "the metrics are served to loopback clients only, not through a proxy nor to another site's page; set BOOKS_METRICS_TOKEN to scrape them from elsewhere"
+                    .to_owned(),
+                None,
+            ),
             ApiError::AuthNotConfigured => ("authentication is not configured".to_owned(), None),
             ApiError::TriggerNotConfigured => {
                 ("scraping trigger is not configured".to_owned(), None)
@@ -253,6 +269,12 @@ impl IntoResponse for ApiError {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(challenge.header()),
+                );
+            }
+            ApiError::MetricsTokenRequired => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"metrics\""),
                 );
             }
             ApiError::SignInFailed => {

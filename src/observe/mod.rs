@@ -1,7 +1,12 @@
 //! What the service tells its operators: one JSON log line per event on
-//! stdout, through `tracing`. [`log`] holds the line format and the access
-//! log middleware.
+//! stdout, through `tracing` ([`log`]); per request, a `Server-Timing`
+//! header, the access log line and the Prometheus metrics ([`request`],
+//! [`timing`], [`metrics`]).
 
 pub mod log;
+pub mod metrics;
+pub mod request;
+pub mod timing;
 
-pub use log::{access_log, init_logging};
+pub use log::init_logging;
+pub use request::observe_requests;

@@ -269,6 +269,7 @@ impl Inner {
             RunState::Succeeded => "succeeded",
             _ => "failed",
         };
+        crate::observe::metrics::scrape_run_finished(outcome_name, current.started.elapsed());
         let (run_id, pages, books, failures, retries, elapsed_ms) = (
             status.id,
             status.pages,

@@ -94,6 +94,16 @@ pub enum ScrapeTrigger {
     Local(LocalScraper),
 }
 
+impl TriggerMode {
+    /// As the API and the metrics name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerMode::GithubActions => "github-actions",
+            TriggerMode::InProcess => "in-process",
+        }
+    }
+}
+
 impl ScrapeTrigger {
     /// The mode this trigger runs in.
     pub fn mode(&self) -> TriggerMode {
@@ -109,12 +119,17 @@ impl ScrapeTrigger {
         let reason = normalize_reason(&reason);
         let requested_at = now_rfc3339();
         let run = match self {
-            ScrapeTrigger::GitHub(github) => {
-                github.dispatch(&reason).await?;
-                None
-            }
-            ScrapeTrigger::Local(local) => Some(local.start(reason.clone())?),
+            ScrapeTrigger::GitHub(github) => github.dispatch(&reason).await.map(|_| None),
+            ScrapeTrigger::Local(local) => local.start(reason.clone()).map(Some),
         };
+        let outcome = match (&run, self.mode()) {
+            (Ok(_), TriggerMode::InProcess) => "started",
+            (Ok(_), TriggerMode::GithubActions) => "dispatched",
+            (Err(TriggerError::AlreadyRunning), _) => "already_running",
+            (Err(_), _) => "upstream_failed",
+        };
+        crate::observe::metrics::scrape_triggered(self.mode().as_str(), outcome);
+        let run = run?;
         Ok(Accepted {
             mode: self.mode(),
             reason,

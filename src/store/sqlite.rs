@@ -9,6 +9,7 @@ use thiserror::Error;
 
 use super::query::{Memo, read_meta};
 use super::schema::meta_key;
+use crate::observe::timing::{self, Phase};
 
 /// Why the database could not be opened or queried.
 #[derive(Debug, Error)]
@@ -158,7 +159,7 @@ impl Store {
             Some(conn) => conn,
             None => open_read_only(&self.path)?,
         };
-        let result = query(&conn);
+        let result = timing::timed(Phase::Db, || query(&conn));
         self.idle().push(conn);
         self.returned.notify_one();
         result

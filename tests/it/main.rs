@@ -18,6 +18,7 @@ mod diff;
 mod docs_browser;
 mod drift;
 mod functions;
+mod metrics;
 mod mirror_e2e;
 mod ml;
 mod ml_features;

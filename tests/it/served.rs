@@ -21,6 +21,7 @@ const BOOKS_ENV: &[&str] = &[
     "BOOKS_GITHUB_TOKEN",
     "BOOKS_GITHUB_API_URL",
     "BOOKS_GITHUB_REF",
+    "BOOKS_METRICS_TOKEN",
 ];
 
 pub struct Served {

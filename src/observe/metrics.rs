@@ -1,0 +1,413 @@
+//! Prometheus metrics for `books serve`, through the `metrics` facade and
+//! its Prometheus recorder.
+//!
+//! [`install`] sets the process's recorder once; until then (and always in
+//! a Vercel function, which never installs it) every recording here is a
+//! no-op, checked with one atomic load. What is recorded:
+//!
+//! - per request (by [`crate::observe::observe_requests`]): the count by route
+//!   template, method and status, the latency by route, the response bytes
+//!   by route, and the requests in flight;
+//! - per scrape trigger request and in-process run ([`scrape_triggered`],
+//!   [`scrape_run_finished`]);
+//! - per prediction request ([`predicted`]).
+//!
+//! [`Metrics::render`] adds, at scrape time, what is read rather than
+//! counted: the served data's version and the process's CPU, memory and
+//! file descriptors.
+
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use http::{Method, StatusCode};
+use metrics::{Gauge, SharedString, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Requests answered, by `route`, `method` and `status`.
+pub const REQUESTS: &str = "http_requests_total";
+/// Time to answer, from the request's arrival to the response's head, by
+/// `route`.
+pub const REQUEST_DURATION: &str = "http_request_duration_seconds";
+/// Requests being answered now.
+pub const IN_FLIGHT: &str = "http_requests_in_flight";
+/// Response body bytes sent (before compression), by `route`.
+pub const RESPONSE_BYTES: &str = "http_response_body_bytes_total";
+/// Scrape trigger requests, by `mode` and `outcome` (`started`,
+/// `dispatched`, `already_running`, `upstream_failed`).
+pub const SCRAPE_TRIGGERS: &str = "books_scrape_triggers_total";
+/// In-process scrape runs that ended, by `outcome` (`succeeded`, `failed`).
+pub const SCRAPE_RUNS: &str = "books_scrape_runs_total";
+/// How long in-process scrape runs took, by `outcome`.
+pub const SCRAPE_DURATION: &str = "books_scrape_run_duration_seconds";
+/// Books (instances) predicted, by `model`.
+pub const PREDICTIONS: &str = "books_predictions_total";
+/// Model time per prediction request, by `model`.
+pub const PREDICTION_DURATION: &str = "books_prediction_duration_seconds";
+
+/// Latency buckets in seconds: 10 µs (a cached answer) to 10 s (the request
+/// timeout), about three per decade.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
+    0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Scrape run buckets in seconds: 1 s to an hour.
+const SCRAPE_BUCKETS: &[f64] = &[
+    1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+];
+/// How often histogram samples are folded into their buckets when nobody
+/// scrapes, so that memory stays bounded.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The `route` label of an answer that no API route made (see
+/// [`RouteLabel`]).
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The `route` label of an answer made outside the API's route table: the
+/// static site, `/metrics` itself. Set as a response extension; an answer
+/// with neither a [`crate::http::Route`] nor this is [`UNMATCHED_ROUTE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteLabel(pub &'static str);
+
+/// The installed recorder's handle.
+pub struct Metrics {
+    handle: PrometheusHandle,
+    in_flight: Gauge,
+}
+
+static INSTALLED: OnceLock<Option<Metrics>> = OnceLock::new();
+
+/// Installs the Prometheus recorder for the process (once; later calls
+/// return the same). `None`, logged, if another recorder was installed
+/// first.
+pub fn install() -> Option<&'static Metrics> {
+    INSTALLED
+        .get_or_init(|| match build() {
+            Ok(metrics) => Some(metrics),
+            Err(err) => {
+                tracing::error!(event = "metrics_not_installed", error = %err);
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// The installed metrics, if [`install`] ran.
+pub fn installed() -> Option<&'static Metrics> {
+    INSTALLED.get().and_then(Option::as_ref)
+}
+
+fn build() -> Result<Metrics, metrics_exporter_prometheus::BuildError> {
+    let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)?
+        .set_buckets_for_metric(Matcher::Full(SCRAPE_DURATION.into()), SCRAPE_BUCKETS)?
+        .install_recorder()?;
+    describe();
+    let upkeep = handle.clone();
+    // A plain thread: installing must not need a runtime, and it must run
+    // whether or not anyone scrapes.
+    let _ = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                upkeep.run_upkeep();
+            }
+        });
+    Ok(Metrics {
+        handle,
+        in_flight: metrics::gauge!(IN_FLIGHT),
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(
+        REQUESTS,
+        "Requests answered, by route template, method and status."
+    );
+    describe_histogram!(
+        REQUEST_DURATION,
+        Unit::Seconds,
+        "Time from a request's arrival to its response, by route template."
+    );
+    describe_gauge!(IN_FLIGHT, "Requests being answered now.");
+    describe_counter!(
+        RESPONSE_BYTES,
+        Unit::Bytes,
+        "Response body bytes before compression, by route template."
+    );
+    describe_counter!(
+        SCRAPE_TRIGGERS,
+        "Scrape trigger requests, by mode (in-process, github-actions) and outcome."
+    );
+    describe_counter!(
+        SCRAPE_RUNS,
+        "In-process scrape runs started by the trigger that ended, by outcome."
+    );
+    describe_histogram!(
+        SCRAPE_DURATION,
+        Unit::Seconds,
+        "How long in-process scrape runs took, by outcome."
+    );
+    describe_counter!(PREDICTIONS, "Books whose category was predicted, by model.");
+    describe_histogram!(
+        PREDICTION_DURATION,
+        Unit::Seconds,
+        "Model time per prediction request, by model."
+    );
+}
+
+/// One request in flight, counted until dropped (a client that hangs up
+/// drops it too).
+pub struct InFlight(&'static Metrics);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.decrement(1.0);
+    }
+}
+
+/// What one answered request adds to the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct Answered<'a> {
+    pub route: &'static str,
+    pub method: &'a Method,
+    pub status: StatusCode,
+    pub elapsed: Duration,
+    pub body_bytes: u64,
+}
+
+impl Metrics {
+    /// Counts a request in flight until the guard drops.
+    pub fn in_flight(&'static self) -> InFlight {
+        self.in_flight.increment(1.0);
+        InFlight(self)
+    }
+
+    /// Records one answered request.
+    pub fn answered(&self, answer: Answered<'_>) {
+        let route = answer.route;
+        metrics::counter!(
+            REQUESTS,
+            "route" => route,
+            "method" => method_label(answer.method),
+            "status" => status_label(answer.status)
+        )
+        .increment(1);
+        metrics::histogram!(REQUEST_DURATION, "route" => route).record(answer.elapsed);
+        if answer.body_bytes > 0 {
+            metrics::counter!(RESPONSE_BYTES, "route" => route).increment(answer.body_bytes);
+        }
+    }
+
+    /// The exposition text: every recorded metric, then the served data's
+    /// version (when a database is open) and the process's own figures.
+    pub fn render(&self, data: Option<&DataVersion>) -> String {
+        let mut out = self.handle.render();
+        if let Some(data) = data {
+            data.render(&mut out);
+        }
+        render_process(&mut out);
+        out
+    }
+}
+
+/// Records a scrape trigger request: `mode` `in-process` or
+/// `github-actions`, and what came of it.
+pub fn scrape_triggered(mode: &'static str, outcome: &'static str) {
+    metrics::counter!(SCRAPE_TRIGGERS, "mode" => mode, "outcome" => outcome).increment(1);
+}
+
+/// Records how an in-process scrape run ended, and how long it took.
+pub fn scrape_run_finished(outcome: &'static str, elapsed: Duration) {
+    metrics::counter!(SCRAPE_RUNS, "outcome" => outcome).increment(1);
+    metrics::histogram!(SCRAPE_DURATION, "outcome" => outcome).record(elapsed);
+}
+
+/// Records one prediction request: `books` predicted by `model` in `elapsed`.
+pub fn predicted(model: &str, books: usize, elapsed: Duration) {
+    if installed().is_none() {
+        return;
+    }
+    let model = SharedString::from(model.to_owned());
+    metrics::counter!(PREDICTIONS, "model" => model.clone()).increment(books as u64);
+    metrics::histogram!(PREDICTION_DURATION, "model" => model).record(elapsed);
+}
+
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::OPTIONS => "OPTIONS",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        // Any other token a client invents would be a new series.
+        _ => "other",
+    }
+}
+
+fn status_label(status: StatusCode) -> SharedString {
+    // The statuses this API answers, without an allocation each.
+    const COMMON: &[(u16, &str)] = &[
+        (200, "200"),
+        (202, "202"),
+        (204, "204"),
+        (304, "304"),
+        (400, "400"),
+        (401, "401"),
+        (403, "403"),
+        (404, "404"),
+        (405, "405"),
+        (409, "409"),
+        (413, "413"),
+        (415, "415"),
+        (422, "422"),
+        (429, "429"),
+        (500, "500"),
+        (502, "502"),
+        (503, "503"),
+        (504, "504"),
+    ];
+    let code = status.as_u16();
+    match COMMON.iter().find(|(c, _)| *c == code) {
+        Some((_, label)) => SharedString::const_str(label),
+        None => SharedString::from(code.to_string()),
+    }
+}
+
+/// The served data, as the `books_data_info` metric tells it.
+#[derive(Debug, Clone)]
+pub struct DataVersion {
+    pub content_hash: String,
+    pub scraped_at: Option<String>,
+    pub books: u64,
+}
+
+impl DataVersion {
+    fn render(&self, out: &mut String) {
+        let scraped_at = self.scraped_at.as_deref().unwrap_or("");
+        let _ = writeln!(
+            out,
+            "# HELP books_data_info The served data: its content hash and when it was scraped.\n\
+             # TYPE books_data_info gauge\n\
+             books_data_info{{content_hash=\"{}\",scraped_at=\"{}\"}} 1\n\
+             # HELP books_data_books Books in the served data.\n\
+             # TYPE books_data_books gauge\n\
+             books_data_books {}",
+            escape_label(&self.content_hash),
+            escape_label(scraped_at),
+            self.books
+        );
+    }
+}
+
+/// The process's figures under the names Prometheus's own client libraries
+/// use, read now. A figure the platform cannot give is left out.
+fn render_process(out: &mut String) {
+    let process = metrics_process::collector::collect();
+    let mut metric = |name: &str, kind: &str, help: &str, value: Option<f64>| {
+        if let Some(value) = value {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+    };
+    let as_f64 = |v: Option<u64>| v.map(|v| v as f64);
+    metric(
+        "process_cpu_seconds_total",
+        "counter",
+        "Total user and system CPU time spent in seconds.",
+        process.cpu_seconds_total,
+    );
+    metric(
+        "process_resident_memory_bytes",
+        "gauge",
+        "Resident memory size in bytes.",
+        as_f64(process.resident_memory_bytes),
+    );
+    metric(
+        "process_virtual_memory_bytes",
+        "gauge",
+        "Virtual memory size in bytes.",
+        as_f64(process.virtual_memory_bytes),
+    );
+    metric(
+        "process_open_fds",
+        "gauge",
+        "Number of open file descriptors.",
+        as_f64(process.open_fds),
+    );
+    metric(
+        "process_max_fds",
+        "gauge",
+        "Maximum number of open file descriptors.",
+        as_f64(process.max_fds),
+    );
+    metric(
+        "process_threads",
+        "gauge",
+        "Number of OS threads in the process.",
+        as_f64(process.threads),
+    );
+    metric(
+        "process_start_time_seconds",
+        "gauge",
+        "Start time of the process since unix epoch in seconds.",
+        as_f64(process.start_time_seconds),
+    );
+}
+
+/// A label value as the text format needs it: `\`, `"` and newlines escaped.
+fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn statuses_and_methods_have_bounded_labels() {
+        assert_eq!(&*status_label(StatusCode::NOT_MODIFIED), "304");
+        assert_eq!(&*status_label(StatusCode::IM_A_TEAPOT), "418");
+        assert_eq!(method_label(&Method::GET), "GET");
+        let invented = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&invented), "other");
+    }
+
+    #[test]
+    fn the_data_version_renders_as_an_info_metric() {
+        let mut out = String::new();
+        DataVersion {
+            content_hash: "abc".into(),
+            scraped_at: Some("2026-12-01T06:00:00Z".into()),
+            books: 1000,
+        }
+        .render(&mut out);
+        assert!(
+            out.contains(
+                "books_data_info{content_hash=\"abc\",scraped_at=\"2026-12-01T06:00:00Z\"} 1\n"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("books_data_books 1000\n"), "{out}");
+    }
+}
