@@ -128,7 +128,7 @@ pub fn respond(access: &MetricsAccess, state: &AppState, request: &Request) -> R
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let extensions = response.extensions_mut();
-    extensions.insert(RouteLabel(METRICS_PATH));
+    extensions.insert(RouteLabel::Metrics);
     extensions.insert(SameOriginOnly);
     response
 }

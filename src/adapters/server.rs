@@ -29,7 +29,6 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::{Layer as _, ServiceExt as _};
-use tower_http::add_extension::AddExtension;
 use tower_http::compression::Compression;
 use tower_http::compression::CompressionLayer;
 
@@ -225,7 +224,7 @@ fn metrics_site_or_not_found(
     }
     match site::respond(request.method(), path, request.headers()) {
         Some(mut page) => {
-            page.extensions_mut().insert(RouteLabel("site"));
+            page.extensions_mut().insert(RouteLabel::Site);
             page
         }
         None => ApiError::RouteNotFound {
@@ -287,7 +286,10 @@ pub async fn serve<S>(
             .keep_alive(true)
             .serve_connection(
                 TokioIo::new(stream),
-                TowerToHyperService::new(AddExtension::new(service.clone(), ConnectInfo(peer))),
+                TowerToHyperService::new(WithPeer {
+                    inner: service.clone(),
+                    peer,
+                }),
             );
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -302,6 +304,36 @@ pub async fn serve<S>(
         () = tokio::time::sleep(limits.drain_timeout) => {
             tracing::warn!(event = "shutdown", drained = false);
         }
+    }
+}
+
+/// A connection's service: gives a request for `/metrics`, the one answer
+/// that depends on who asks, its peer's address as [`ConnectInfo`]. Only
+/// that one: an extension on every request would cost each an allocation.
+#[derive(Clone)]
+struct WithPeer<S> {
+    inner: S,
+    peer: SocketAddr,
+}
+
+impl<S, B> tower::Service<http::Request<B>> for WithPeer<S>
+where
+    S: tower::Service<http::Request<B>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // As routing will see it, one trailing slash trimmed.
+        if request.uri().path().trim_end_matches('/') == METRICS_PATH {
+            request.extensions_mut().insert(ConnectInfo(self.peer));
+        }
+        self.inner.call(request)
     }
 }
 

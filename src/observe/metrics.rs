@@ -21,7 +21,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
-use metrics::{Gauge, SharedString, Unit};
+
+use crate::http::Route;
+use metrics::{Counter, Gauge, Histogram, SharedString, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Requests answered, by `route`, `method` and `status`.
@@ -59,20 +61,93 @@ const SCRAPE_BUCKETS: &[f64] = &[
 /// scrapes, so that memory stays bounded.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
 
-/// The `route` label of an answer that no API route made (see
-/// [`RouteLabel`]).
-pub const UNMATCHED_ROUTE: &str = "unmatched";
-
-/// The `route` label of an answer made outside the API's route table: the
-/// static site, `/metrics` itself. Set as a response extension; an answer
-/// with neither a [`crate::http::Route`] nor this is [`UNMATCHED_ROUTE`].
+/// The series an answer is counted under: its API route's template, or
+/// one of the few other things `books serve` answers. Never the raw path,
+/// which would make a series per URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteLabel(pub &'static str);
+pub enum RouteLabel {
+    Api(Route),
+    /// A file of the static site.
+    Site,
+    /// `/metrics` itself.
+    Metrics,
+    /// A path nothing serves (404).
+    Unmatched,
+}
+
+impl RouteLabel {
+    /// The `route` label's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteLabel::Api(route) => route.path(),
+            RouteLabel::Site => "site",
+            RouteLabel::Metrics => "/metrics",
+            RouteLabel::Unmatched => "unmatched",
+        }
+    }
+
+    /// Its place in [`Metrics::routes`].
+    fn slot(self) -> usize {
+        let api = Route::ALL.len();
+        match self {
+            RouteLabel::Api(route) => route as usize,
+            RouteLabel::Site => api,
+            RouteLabel::Metrics => api + 1,
+            RouteLabel::Unmatched => api + 2,
+        }
+    }
+}
+
+const ROUTE_SLOTS: usize = Route::ALL.len() + 3;
+
+/// The methods with a series of their own; any other is `other`.
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "OPTIONS", "PUT", "PATCH", "DELETE", "other",
+];
+
+/// The statuses this API answers, each with a cached series per route and
+/// method; any other status is counted through the registry.
+const STATUSES: [&str; 18] = [
+    "200", "202", "204", "304", "400", "401", "403", "404", "405", "409", "413", "415", "422",
+    "429", "500", "502", "503", "504",
+];
+
+/// One route's series, registered on its first request. Recording through
+/// these handles is a few atomic operations; through the `metrics` macros
+/// each would build, hash and look up a labelled key per request.
+struct RouteSeries {
+    duration: Histogram,
+    body_bytes: Counter,
+    /// By method, then status, as [`METHODS`] and [`STATUSES`] list them.
+    requests: [[OnceLock<Counter>; STATUSES.len()]; METHODS.len()],
+}
+
+impl RouteSeries {
+    fn register(route: RouteLabel) -> Self {
+        let label = route.as_str();
+        RouteSeries {
+            duration: metrics::histogram!(REQUEST_DURATION, "route" => label),
+            body_bytes: metrics::counter!(RESPONSE_BYTES, "route" => label),
+            requests: std::array::from_fn(|_| std::array::from_fn(|_| OnceLock::new())),
+        }
+    }
+}
+
+fn requests_counter(route: RouteLabel, method: &'static str, status: SharedString) -> Counter {
+    metrics::counter!(
+        REQUESTS,
+        "route" => route.as_str(),
+        "method" => method,
+        "status" => status
+    )
+}
 
 /// The installed recorder's handle.
 pub struct Metrics {
     handle: PrometheusHandle,
     in_flight: Gauge,
+    /// By [`RouteLabel::slot`].
+    routes: [OnceLock<RouteSeries>; ROUTE_SLOTS],
 }
 
 static INSTALLED: OnceLock<Option<Metrics>> = OnceLock::new();
@@ -117,6 +192,7 @@ fn build() -> Result<Metrics, metrics_exporter_prometheus::BuildError> {
     Ok(Metrics {
         handle,
         in_flight: metrics::gauge!(IN_FLIGHT),
+        routes: std::array::from_fn(|_| OnceLock::new()),
     })
 }
 
@@ -171,7 +247,7 @@ impl Drop for InFlight {
 /// What one answered request adds to the metrics.
 #[derive(Debug, Clone, Copy)]
 pub struct Answered<'a> {
-    pub route: &'static str,
+    pub route: RouteLabel,
     pub method: &'a Method,
     pub status: StatusCode,
     pub elapsed: Duration,
@@ -188,16 +264,24 @@ impl Metrics {
     /// Records one answered request.
     pub fn answered(&self, answer: Answered<'_>) {
         let route = answer.route;
-        metrics::counter!(
-            REQUESTS,
-            "route" => route,
-            "method" => method_label(answer.method),
-            "status" => status_label(answer.status)
-        )
-        .increment(1);
-        metrics::histogram!(REQUEST_DURATION, "route" => route).record(answer.elapsed);
+        let series = self.routes[route.slot()].get_or_init(|| RouteSeries::register(route));
+        let method = method_slot(answer.method);
+        let status = answer.status.as_str();
+        match STATUSES.iter().position(|s| *s == status) {
+            Some(slot) => series.requests[method][slot]
+                .get_or_init(|| {
+                    let status = SharedString::const_str(STATUSES[slot]);
+                    requests_counter(route, METHODS[method], status)
+                })
+                .increment(1),
+            None => {
+                let status = SharedString::from(status.to_owned());
+                requests_counter(route, METHODS[method], status).increment(1);
+            }
+        }
+        series.duration.record(answer.elapsed);
         if answer.body_bytes > 0 {
-            metrics::counter!(RESPONSE_BYTES, "route" => route).increment(answer.body_bytes);
+            series.body_bytes.increment(answer.body_bytes);
         }
     }
 
@@ -235,46 +319,18 @@ pub fn predicted(model: &str, books: usize, elapsed: Duration) {
     metrics::histogram!(PREDICTION_DURATION, "model" => model).record(elapsed);
 }
 
-fn method_label(method: &Method) -> &'static str {
+/// `method`'s place in [`METHODS`].
+fn method_slot(method: &Method) -> usize {
     match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::OPTIONS => "OPTIONS",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
+        Method::GET => 0,
+        Method::HEAD => 1,
+        Method::POST => 2,
+        Method::OPTIONS => 3,
+        Method::PUT => 4,
+        Method::PATCH => 5,
+        Method::DELETE => 6,
         // Any other token a client invents would be a new series.
-        _ => "other",
-    }
-}
-
-fn status_label(status: StatusCode) -> SharedString {
-    // The statuses this API answers, without an allocation each.
-    const COMMON: &[(u16, &str)] = &[
-        (200, "200"),
-        (202, "202"),
-        (204, "204"),
-        (304, "304"),
-        (400, "400"),
-        (401, "401"),
-        (403, "403"),
-        (404, "404"),
-        (405, "405"),
-        (409, "409"),
-        (413, "413"),
-        (415, "415"),
-        (422, "422"),
-        (429, "429"),
-        (500, "500"),
-        (502, "502"),
-        (503, "503"),
-        (504, "504"),
-    ];
-    let code = status.as_u16();
-    match COMMON.iter().find(|(c, _)| *c == code) {
-        Some((_, label)) => SharedString::const_str(label),
-        None => SharedString::from(code.to_string()),
+        _ => 7,
     }
 }
 
@@ -385,12 +441,19 @@ mod tests {
     }
 
     #[test]
-    fn statuses_and_methods_have_bounded_labels() {
-        assert_eq!(&*status_label(StatusCode::NOT_MODIFIED), "304");
-        assert_eq!(&*status_label(StatusCode::IM_A_TEAPOT), "418");
-        assert_eq!(method_label(&Method::GET), "GET");
+    fn methods_have_bounded_labels() {
+        assert_eq!(METHODS[method_slot(&Method::GET)], "GET");
+        assert_eq!(METHODS[method_slot(&Method::DELETE)], "DELETE");
         let invented = Method::from_bytes(b"BREW").unwrap();
-        assert_eq!(method_label(&invented), "other");
+        assert_eq!(METHODS[method_slot(&invented)], "other");
+    }
+
+    #[test]
+    fn every_route_label_has_a_slot_of_its_own() {
+        let mut labels: Vec<RouteLabel> = Route::ALL.iter().copied().map(RouteLabel::Api).collect();
+        labels.extend([RouteLabel::Site, RouteLabel::Metrics, RouteLabel::Unmatched]);
+        let slots: Vec<usize> = labels.iter().map(|label| label.slot()).collect();
+        assert_eq!(slots, (0..ROUTE_SLOTS).collect::<Vec<_>>());
     }
 
     #[test]

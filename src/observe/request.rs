@@ -14,7 +14,7 @@ use http_body::Body as _;
 use tracing::Level;
 use tracing::field::Empty;
 
-use super::metrics::{self, Answered, RouteLabel, UNMATCHED_ROUTE};
+use super::metrics::{self, Answered, RouteLabel};
 use super::timing;
 use crate::http::Route;
 
@@ -50,9 +50,14 @@ pub async fn observe_requests(request: Request, next: Next) -> Response {
     let status = response.status();
     let bytes = response.body().size_hint().exact().unwrap_or(0);
     if let Some(metrics) = in_flight.as_ref().and(metrics::installed()) {
-        let label = route
-            .or_else(|| response.extensions().get::<RouteLabel>().map(|l| l.0))
-            .unwrap_or(UNMATCHED_ROUTE);
+        let label = match response.extensions().get::<Route>() {
+            Some(route) => RouteLabel::Api(*route),
+            None => response
+                .extensions()
+                .get::<RouteLabel>()
+                .copied()
+                .unwrap_or(RouteLabel::Unmatched),
+        };
         metrics.answered(Answered {
             route: label,
             method: &method,
