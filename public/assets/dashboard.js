@@ -74,26 +74,45 @@
         html(
           "thead",
           {},
-          html("tr", {}, ...headers.map((h, i) => html("th", { class: isNumeric(i) ? "num" : null, scope: "col" }, h)))
+          html(
+            "tr",
+            {},
+            ...headers.map((h, i) =>
+              html("th", { class: isNumeric(i) ? "num" : null, scope: "col" }, h),
+            ),
+          ),
         ),
         html(
           "tbody",
           {},
           ...rows.map((row) =>
-            html("tr", {}, ...row.map((cell, i) => html("td", { class: isNumeric(i) ? "num" : null }, cell)))
-          )
-        )
-      )
+            html(
+              "tr",
+              {},
+              ...row.map((cell, i) => html("td", { class: isNumeric(i) ? "num" : null }, cell)),
+            ),
+          ),
+        ),
+      ),
     );
   }
 
   /** The figures behind a chart, folded under it. */
   function asTable(headers, rows, numeric) {
-    return html("details", {}, html("summary", {}, "The figures as a table"), table(headers, rows, numeric));
+    return html(
+      "details",
+      {},
+      html("summary", {}, "The figures as a table"),
+      table(headers, rows, numeric),
+    );
   }
 
   function legend(...items) {
-    return html("ul", { class: "legend" }, ...items.map(([kind, label]) => html("li", {}, html("span", { class: kind }), label)));
+    return html(
+      "ul",
+      { class: "legend" },
+      ...items.map(([kind, label]) => html("li", {}, html("span", { class: kind }), label)),
+    );
   }
 
   // ---------------------------------------------------------------------
@@ -221,8 +240,18 @@
     const y = (v) => margin.top + plotH - (v / top) * plotH;
     for (const t of scale) {
       root.append(
-        svg("line", { class: "gridline", x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t) }),
-        svg("text", { class: "tick", x: margin.left - 6, y: y(t) + 4, "text-anchor": "end" }, integer.format(t))
+        svg("line", {
+          class: "gridline",
+          x1: margin.left,
+          x2: width - margin.right,
+          y1: y(t),
+          y2: y(t),
+        }),
+        svg(
+          "text",
+          { class: "tick", x: margin.left - 6, y: y(t) + 4, "text-anchor": "end" },
+          integer.format(t),
+        ),
       );
     }
     const band = plotW / bars.length;
@@ -234,15 +263,37 @@
         svg(
           "rect",
           Object.assign(
-            { class: "bar", x: x + gap / 2, y: y(bar.value), width: Math.max(band - gap, 1), height: h, "data-value": bar.value },
-            bar.attrs
+            {
+              class: "bar",
+              x: x + gap / 2,
+              y: y(bar.value),
+              width: Math.max(band - gap, 1),
+              height: h,
+              "data-value": bar.value,
+            },
+            bar.attrs,
           ),
-          svg("title", {}, `${bar.title}: ${integer.format(bar.value)}`)
+          svg("title", {}, `${bar.title}: ${integer.format(bar.value)}`),
         ),
-        svg("text", { class: "value", x: x + band / 2, y: y(bar.value) - 5, "text-anchor": "middle" }, integer.format(bar.value))
+        svg(
+          "text",
+          { class: "value", x: x + band / 2, y: y(bar.value) - 5, "text-anchor": "middle" },
+          integer.format(bar.value),
+        ),
       );
       if (!edges) {
-        root.append(svg("text", { class: "tick", x: x + band / 2, y: height - margin.bottom + 16, "text-anchor": "middle" }, bar.label));
+        root.append(
+          svg(
+            "text",
+            {
+              class: "tick",
+              x: x + band / 2,
+              y: height - margin.bottom + 16,
+              "text-anchor": "middle",
+            },
+            bar.label,
+          ),
+        );
       }
     });
     if (edges) {
@@ -251,12 +302,22 @@
       edges.forEach((edge, i) => {
         if (i % every !== 0) return;
         const x = margin.left + i * band;
-        root.append(svg("text", { class: "tick", x, y: height - margin.bottom + 16, "text-anchor": "middle" }, edge));
+        root.append(
+          svg(
+            "text",
+            { class: "tick", x, y: height - margin.bottom + 16, "text-anchor": "middle" },
+            edge,
+          ),
+        );
       });
     }
     root.append(
       svg("line", { class: "axis", x1: margin.left, x2: width - margin.right, y1: y(0), y2: y(0) }),
-      svg("text", { class: "axis-label", x: margin.left + plotW / 2, y: height - 6, "text-anchor": "middle" }, xTitle)
+      svg(
+        "text",
+        { class: "axis-label", x: margin.left + plotW / 2, y: height - 6, "text-anchor": "middle" },
+        xTitle,
+      ),
     );
   }
 
@@ -266,7 +327,10 @@
   function formatTime(iso) {
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return iso;
-    return date.toISOString().replace("T", " ").replace(/:\d\d(\.\d+)?Z$/, " UTC");
+    return date
+      .toISOString()
+      .replace("T", " ")
+      .replace(/:\d\d(\.\d+)?Z$/, " UTC");
   }
 
   function fact(term, ...value) {
@@ -288,23 +352,33 @@
       fact("Categories", integer.format(overview.total_categories)),
       fact("Average price", pounds.format(overview.average_price)),
       fact("Median price", pounds.format(overview.median_price)),
-      textFact("Prices", `${pounds.format(overview.min_price)} to ${pounds.format(overview.max_price)}`),
+      textFact(
+        "Prices",
+        `${pounds.format(overview.min_price)} to ${pounds.format(overview.max_price)}`,
+      ),
       fact("Average rating", `${overview.average_rating.toFixed(2)} ★`),
-      textFact("In stock", `${integer.format(overview.books_in_stock)} books, ${integer.format(overview.total_stock)} copies`),
+      textFact(
+        "In stock",
+        `${integer.format(overview.books_in_stock)} books, ${integer.format(overview.total_stock)} copies`,
+      ),
       fact(
         "Scraped",
         scraped
           ? html("time", { id: "scraped-at", datetime: scraped }, formatTime(scraped))
-          : "not recorded"
+          : "not recorded",
       ),
       html(
         "div",
         {},
         html("dt", {}, "Data version (content hash)"),
         hash
-          ? html("dd", { class: "small", id: "data-version", title: hash, "data-content-hash": hash }, hash.slice(0, 16))
-          : html("dd", { class: "small" }, "unavailable")
-      )
+          ? html(
+              "dd",
+              { class: "small", id: "data-version", title: hash, "data-content-hash": hash },
+              hash.slice(0, 16),
+            )
+          : html("dd", { class: "small" }, "unavailable"),
+      ),
     );
     show("data", facts);
   }
@@ -324,13 +398,17 @@
     show(
       "ratings",
       chart(label, (box, width) =>
-        drawColumns(box, width, { bars, height: 240, label, xTitle: "Stars" })
+        drawColumns(box, width, { bars, height: 240, label, xTitle: "Stars" }),
       ),
       asTable(
         ["Stars", "Books", "Share"],
-        bars.map((b) => [b.label, integer.format(b.value), `${((100 * b.value) / total).toFixed(1)} %`]),
-        [1, 2]
-      )
+        bars.map((b) => [
+          b.label,
+          integer.format(b.value),
+          `${((100 * b.value) / total).toFixed(1)} %`,
+        ]),
+        [1, 2],
+      ),
     );
   }
 
@@ -371,13 +449,19 @@
     show(
       "prices",
       chart(label, (box, width) =>
-        drawColumns(box, width, { bars, height: 240, label, edges, xTitle: "Price (GBP, £5 bins, lower bound included)" })
+        drawColumns(box, width, {
+          bars,
+          height: 240,
+          label,
+          edges,
+          xTitle: "Price (GBP, £5 bins, lower bound included)",
+        }),
       ),
       asTable(
         ["Price", "Books"],
         bins.map((b) => [`£${b.from} to under £${b.to}`, integer.format(b.count)]),
-        [1]
-      )
+        [1],
+      ),
     );
   }
 
@@ -388,7 +472,10 @@
 
   function byRating(books) {
     return [1, 2, 3, 4, 5].map((stars) => {
-      const prices = books.filter((b) => b.rating === stars).map((b) => b.price).sort((a, b) => a - b);
+      const prices = books
+        .filter((b) => b.rating === stars)
+        .map((b) => b.price)
+        .sort((a, b) => a - b);
       const mean = prices.reduce((s, p) => s + p, 0) / (prices.length || 1);
       return { stars, prices, mean, median: prices.length ? median(prices) : 0 };
     });
@@ -407,8 +494,18 @@
     const middle = (stars) => margin.left + (stars - 0.5) * band;
     for (const t of scale) {
       root.append(
-        svg("line", { class: "gridline", x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t) }),
-        svg("text", { class: "tick", x: margin.left - 6, y: y(t) + 4, "text-anchor": "end" }, `£${t}`)
+        svg("line", {
+          class: "gridline",
+          x1: margin.left,
+          x2: width - margin.right,
+          y1: y(t),
+          y2: y(t),
+        }),
+        svg(
+          "text",
+          { class: "tick", x: margin.left - 6, y: y(t) + 4, "text-anchor": "end" },
+          `£${t}`,
+        ),
       );
     }
     // Spread each rating's points across its band, evenly and the same way
@@ -426,7 +523,7 @@
           r: 2.5,
           "data-price": book.price,
           "data-rating": book.rating,
-        })
+        }),
       );
     }
     root.append(points);
@@ -435,15 +532,35 @@
       root.append(
         svg(
           "line",
-          { class: "mean", x1: x - band * 0.4, x2: x + band * 0.4, y1: y(g.mean), y2: y(g.mean), "data-rating": g.stars, "data-value": g.mean.toFixed(2) },
-          svg("title", {}, `${g.stars} ★: mean price ${pounds.format(g.mean)} over ${g.prices.length} books`)
+          {
+            class: "mean",
+            x1: x - band * 0.4,
+            x2: x + band * 0.4,
+            y1: y(g.mean),
+            y2: y(g.mean),
+            "data-rating": g.stars,
+            "data-value": g.mean.toFixed(2),
+          },
+          svg(
+            "title",
+            {},
+            `${g.stars} ★: mean price ${pounds.format(g.mean)} over ${g.prices.length} books`,
+          ),
         ),
-        svg("text", { class: "tick", x, y: height - margin.bottom + 16, "text-anchor": "middle" }, `${g.stars} ★`)
+        svg(
+          "text",
+          { class: "tick", x, y: height - margin.bottom + 16, "text-anchor": "middle" },
+          `${g.stars} ★`,
+        ),
       );
     }
     root.append(
       svg("line", { class: "axis", x1: margin.left, x2: width - margin.right, y1: y(0), y2: y(0) }),
-      svg("text", { class: "axis-label", x: margin.left + plotW / 2, y: height - 6, "text-anchor": "middle" }, "Stars (points spread sideways)")
+      svg(
+        "text",
+        { class: "axis-label", x: margin.left + plotW / 2, y: height - 6, "text-anchor": "middle" },
+        "Stars (points spread sideways)",
+      ),
     );
   }
 
@@ -451,7 +568,8 @@
     const groups = byRating(books);
     const label =
       `Price against rating for ${books.length} books. Mean price by stars: ` +
-      groups.map((g) => `${g.stars}, ${pounds.format(g.mean)}`).join("; ") + ".";
+      groups.map((g) => `${g.stars}, ${pounds.format(g.mean)}`).join("; ") +
+      ".";
     show(
       "scatter",
       chart(label, (box, width) => drawScatter(box, width, books, groups, label)),
@@ -466,8 +584,8 @@
           pounds.format(g.mean),
           pounds.format(g.prices[g.prices.length - 1] || 0),
         ]),
-        [1, 2, 3, 4, 5]
-      )
+        [1, 2, 3, 4, 5],
+      ),
     );
   }
 
@@ -489,8 +607,22 @@
     const gap = 12;
     const columnW = (width - labelW - 2 * gap) / 2;
     const columns = [
-      { key: "book_count", title: "Books", x: labelW + gap, room: 32, format: (v) => integer.format(v), kind: "bar" },
-      { key: "average_price", title: "Average price", x: labelW + gap * 2 + columnW, room: 50, format: (v) => pounds.format(v), kind: "bar second" },
+      {
+        key: "book_count",
+        title: "Books",
+        x: labelW + gap,
+        room: 32,
+        format: (v) => integer.format(v),
+        kind: "bar",
+      },
+      {
+        key: "average_price",
+        title: "Average price",
+        x: labelW + gap * 2 + columnW,
+        room: 50,
+        format: (v) => pounds.format(v),
+        kind: "bar second",
+      },
     ];
     for (const c of columns) {
       c.max = Math.max(...items.map((i) => i[c.key]));
@@ -498,7 +630,11 @@
     }
     items.forEach((item, i) => {
       const top = head + i * row;
-      const name = svg("text", { x: labelW, y: top + 15, "text-anchor": "end", "data-category": item.name }, item.name);
+      const name = svg(
+        "text",
+        { x: labelW, y: top + 15, "text-anchor": "end", "data-category": item.name },
+        item.name,
+      );
       root.append(name);
       fit(name, labelW - 4);
       for (const c of columns) {
@@ -507,10 +643,22 @@
         root.append(
           svg(
             "rect",
-            { class: c.kind, x: c.x, y: top + 4, width: w.toFixed(1), height: row - 8, "data-category": item.name, "data-value": value },
-            svg("title", {}, `${item.name}: ${c.title.toLowerCase()} ${c.format(value)}`)
+            {
+              class: c.kind,
+              x: c.x,
+              y: top + 4,
+              width: w.toFixed(1),
+              height: row - 8,
+              "data-category": item.name,
+              "data-value": value,
+            },
+            svg("title", {}, `${item.name}: ${c.title.toLowerCase()} ${c.format(value)}`),
           ),
-          svg("text", { class: "value", x: (c.x + w + 4).toFixed(1), y: top + 15 }, c.format(value))
+          svg(
+            "text",
+            { class: "value", x: (c.x + w + 4).toFixed(1), y: top + 15 },
+            c.format(value),
+          ),
         );
       }
     });
@@ -525,9 +673,11 @@
       { id: "category-order" },
       html("option", { value: "books" }, "most books"),
       html("option", { value: "price" }, "highest average price"),
-      html("option", { value: "name" }, "name")
+      html("option", { value: "name" }, "name"),
     );
-    const drawn = chart(label, (box, width) => drawCategories(box, width, items.slice().sort(SORTS[order]), label));
+    const drawn = chart(label, (box, width) =>
+      drawCategories(box, width, items.slice().sort(SORTS[order]), label),
+    );
     select.addEventListener("change", () => {
       order = select.value in SORTS ? select.value : "books";
       const entry = charts.find((c) => c.box === drawn);
@@ -536,7 +686,12 @@
     });
     show(
       "categories",
-      html("p", { class: "controls" }, html("label", { for: "category-order" }, "Sort by "), select),
+      html(
+        "p",
+        { class: "controls" },
+        html("label", { for: "category-order" }, "Sort by "),
+        select,
+      ),
       drawn,
       legend(["bar", "books"], ["second", "average price (GBP)"]),
       asTable(
@@ -544,9 +699,14 @@
         items
           .slice()
           .sort(SORTS.name)
-          .map((c) => [c.name, integer.format(c.book_count), pounds.format(c.average_price), `${c.average_rating.toFixed(2)} ★`]),
-        [1, 2, 3]
-      )
+          .map((c) => [
+            c.name,
+            integer.format(c.book_count),
+            pounds.format(c.average_price),
+            `${c.average_rating.toFixed(2)} ★`,
+          ]),
+        [1, 2, 3],
+      ),
     );
   }
 
@@ -582,9 +742,21 @@
         const w = Math.max(barW * value, 1);
         const y = top + 17 + j * 11;
         root.append(
-          svg("rect", { class: kind, x: 0, y, width: w.toFixed(1), height: 9, "data-metric": r.name, "data-who": who, "data-value": value.toFixed(4) },
-            svg("title", {}, `${r.name}, ${who}: ${percent(value)}`)),
-          svg("text", { class: "value", x: (w + 4).toFixed(1), y: y + 8 }, percent(value))
+          svg(
+            "rect",
+            {
+              class: kind,
+              x: 0,
+              y,
+              width: w.toFixed(1),
+              height: 9,
+              "data-metric": r.name,
+              "data-who": who,
+              "data-value": value.toFixed(4),
+            },
+            svg("title", {}, `${r.name}, ${who}: ${percent(value)}`),
+          ),
+          svg("text", { class: "value", x: (w + 4).toFixed(1), y: y + 8 }, percent(value)),
         );
       });
     });
@@ -602,9 +774,12 @@
     ].filter((r) => typeof r.model === "number" && typeof r.baseline === "number");
     const label =
       `Held-out figures of the category model against always guessing ${evaluation.baseline_category || "the commonest category"}: ` +
-      rows.map((r) => `${r.name} ${percent(r.model)} against ${percent(r.baseline)}`).join("; ") + ".";
+      rows.map((r) => `${r.name} ${percent(r.model)} against ${percent(r.baseline)}`).join("; ") +
+      ".";
     const data = card.data || {};
-    const others = (card.other_targets || []).map((t) => html("li", {}, html("strong", {}, t.target), ": ", t.conclusion));
+    const others = (card.other_targets || []).map((t) =>
+      html("li", {}, html("strong", {}, t.target), ": ", t.conclusion),
+    );
     show(
       "model",
       html(
@@ -614,7 +789,12 @@
           "dl",
           { class: "facts" },
           textFact("Model", model.name),
-          html("div", {}, html("dt", {}, "Version"), html("dd", { class: "small", id: "model-version" }, model.version)),
+          html(
+            "div",
+            {},
+            html("dt", {}, "Version"),
+            html("dd", { class: "small", id: "model-version" }, model.version),
+          ),
           fact("Classes", integer.format((model.classes || []).length)),
           fact("Vocabulary", `${integer.format(model.vocabulary_terms || 0)} terms`),
           textFact("Algorithm", algorithmName(card.algorithm)),
@@ -623,19 +803,35 @@
             "div",
             {},
             html("dt", {}, "Training data"),
-            html("dd", { class: "small", title: data.content_hash || "" }, String(data.content_hash || "unknown").slice(0, 12)),
+            html(
+              "dd",
+              { class: "small", title: data.content_hash || "" },
+              String(data.content_hash || "unknown").slice(0, 12),
+            ),
             served && data.content_hash
-              ? html("dd", { class: "text" }, data.content_hash === served.content_hash ? "the data served" : "not the data served")
-              : null
-          )
+              ? html(
+                  "dd",
+                  { class: "text" },
+                  data.content_hash === served.content_hash
+                    ? "the data served"
+                    : "not the data served",
+                )
+              : null,
+          ),
         ),
         html(
           "div",
           {},
           html("h3", {}, `Held out: ${integer.format(ours.books || 0)} test books`),
-          html("p", { class: "source" }, `Against always guessing ${evaluation.baseline_category || "the commonest category"}.`),
-          rows.length ? chart(label, (box, width) => drawComparison(box, width, rows, label)) : null,
-          legend(["bar", "model"], ["second", "baseline"])
+          html(
+            "p",
+            { class: "source" },
+            `Against always guessing ${evaluation.baseline_category || "the commonest category"}.`,
+          ),
+          rows.length
+            ? chart(label, (box, width) => drawComparison(box, width, rows, label))
+            : null,
+          legend(["bar", "model"], ["second", "baseline"]),
         ),
         html(
           "div",
@@ -647,10 +843,16 @@
             {},
             html("summary", {}, "Task, intended use and limitations"),
             html("p", {}, card.task || ""),
-            html("ul", { class: "card-list" }, ...(card.intended_use || []).concat(card.limitations || []).map((t) => html("li", {}, t)))
-          )
-        )
-      )
+            html(
+              "ul",
+              { class: "card-list" },
+              ...(card.intended_use || [])
+                .concat(card.limitations || [])
+                .map((t) => html("li", {}, t)),
+            ),
+          ),
+        ),
+      ),
     );
   }
 
@@ -817,7 +1019,8 @@
     before = before || blankFigures();
     const count = growth(before.count, after.count);
     const buckets = [];
-    for (const [le, value] of after.buckets) buckets.push([le, growth(before.buckets.get(le) || 0, value)]);
+    for (const [le, value] of after.buckets)
+      buckets.push([le, growth(before.buckets.get(le) || 0, value)]);
     return {
       requests: growth(before.requests, after.requests),
       rate: seconds > 0 ? growth(before.requests, after.requests) / seconds : 0,
@@ -831,7 +1034,12 @@
   function interval(before, after, seconds) {
     const routes = [];
     for (const [route, figures] of after.routes) {
-      routes.push(Object.assign({ route, total: figures.requests }, delta(before.routes.get(route), figures, seconds)));
+      routes.push(
+        Object.assign(
+          { route, total: figures.requests },
+          delta(before.routes.get(route), figures, seconds),
+        ),
+      );
     }
     return { total: delta(before.total, after.total, seconds), routes };
   }
@@ -859,17 +1067,32 @@
     const y = (v) => margin.top + plotH - (v / max) * plotH;
     for (const t of [0, max]) {
       root.append(
-        svg("line", { class: "gridline", x1: margin.left, x2: width - margin.right, y1: y(t), y2: y(t) }),
-        svg("text", { class: "tick", x: margin.left - 6, y: y(t) + 4, "text-anchor": "end" }, format(t))
+        svg("line", {
+          class: "gridline",
+          x1: margin.left,
+          x2: width - margin.right,
+          y1: y(t),
+          y2: y(t),
+        }),
+        svg(
+          "text",
+          { class: "tick", x: margin.left - 6, y: y(t) + 4, "text-anchor": "end" },
+          format(t),
+        ),
       );
     }
     const step = plotW / (HISTORY - 1);
     for (const s of series) {
       const start = HISTORY - s.values.length;
       const points = s.values
-        .map((v, i) => (v === null || !Number.isFinite(v) ? null : `${(margin.left + (start + i) * step).toFixed(1)},${y(v).toFixed(1)}`))
+        .map((v, i) =>
+          v === null || !Number.isFinite(v)
+            ? null
+            : `${(margin.left + (start + i) * step).toFixed(1)},${y(v).toFixed(1)}`,
+        )
         .filter(Boolean);
-      if (points.length) root.append(svg("polyline", { class: `spark ${s.kind}`, points: points.join(" ") }));
+      if (points.length)
+        root.append(svg("polyline", { class: `spark ${s.kind}`, points: points.join(" ") }));
     }
   }
 
@@ -883,19 +1106,21 @@
     const section = panel(id);
     if (!isLoopback(location.hostname)) {
       section.dataset.state = "unavailable";
-      section.querySelector(".body").replaceChildren(
-        html(
-          "p",
-          { class: "message" },
-          "Live request figures show on the local server (",
-          html("code", {}, "books serve"),
-          ") when this page is opened from the server's own machine, at ",
-          html("code", {}, "http://127.0.0.1:3000/dashboard"),
-          ". This deployment has no ",
-          html("code", {}, "/metrics"),
-          ", so the page asks for none."
-        )
-      );
+      section
+        .querySelector(".body")
+        .replaceChildren(
+          html(
+            "p",
+            { class: "message" },
+            "Live request figures show on the local server (",
+            html("code", {}, "books serve"),
+            ") when this page is opened from the server's own machine, at ",
+            html("code", {}, "http://127.0.0.1:3000/dashboard"),
+            ". This deployment has no ",
+            html("code", {}, "/metrics"),
+            ", so the page asks for none.",
+          ),
+        );
       return;
     }
     section.dataset.polls = "0";
@@ -917,8 +1142,11 @@
         fact("Mean latency", t ? milliseconds(t.mean) : "–"),
         fact("p50 latency", t ? milliseconds(t.p50) : "–"),
         fact("p95 latency", t ? milliseconds(t.p95) : "–"),
-        fact("In flight", summary.info.inFlight === null ? "–" : integer.format(summary.info.inFlight)),
-        fact("Requests since start", integer.format(summary.total.requests))
+        fact(
+          "In flight",
+          summary.info.inFlight === null ? "–" : integer.format(summary.info.inFlight),
+        ),
+        fact("Requests since start", integer.format(summary.total.requests)),
       );
       const rateLabel = `Requests per second over the last ${history.rate.length} polls`;
       const latencyLabel = `Mean and p95 latency over the last ${history.mean.length} polls`;
@@ -930,15 +1158,15 @@
           {},
           html("h3", {}, "Requests per second"),
           html("div", { class: "chart" }),
-          legend(["bar", "req/s, every request but these polls"])
+          legend(["bar", "req/s, every request but these polls"]),
         ),
         html(
           "div",
           {},
           html("h3", {}, "Latency"),
           html("div", { class: "chart" }),
-          legend(["bar", "mean"], ["second", "p95 (estimated from the histogram)"])
-        )
+          legend(["bar", "mean"], ["second", "p95 (estimated from the histogram)"]),
+        ),
       );
       const routes = figures
         ? figures.routes
@@ -957,15 +1185,27 @@
               html("summary", {}, "Busiest routes in the last interval"),
               table(
                 ["Route", "req/s", "Mean", "p95", "Since start"],
-                routes.map((r) => [html("code", {}, r.route), rate(r.rate).replace(" req/s", ""), milliseconds(r.mean), milliseconds(r.p95), integer.format(r.total)]),
-                [1, 2, 3, 4]
-              )
+                routes.map((r) => [
+                  html("code", {}, r.route),
+                  rate(r.rate).replace(" req/s", ""),
+                  milliseconds(r.mean),
+                  milliseconds(r.p95),
+                  integer.format(r.total),
+                ]),
+                [1, 2, 3, 4],
+              ),
             )
-          : null
+          : null,
       );
       // The sparklines are drawn now, at the width they were given.
       const [rateBox, latencyBox] = sparks.querySelectorAll(".chart");
-      drawSparkline(rateBox, Math.max(rateBox.clientWidth, 120), [{ values: history.rate, kind: "" }], rateLabel, (v) => `${v}/s`);
+      drawSparkline(
+        rateBox,
+        Math.max(rateBox.clientWidth, 120),
+        [{ values: history.rate, kind: "" }],
+        rateLabel,
+        (v) => `${v}/s`,
+      );
       drawSparkline(
         latencyBox,
         Math.max(latencyBox.clientWidth, 120),
@@ -974,7 +1214,7 @@
           { values: history.p95, kind: "second" },
         ],
         latencyLabel,
-        (v) => milliseconds(v)
+        (v) => milliseconds(v),
       );
       section.dataset.state = "ready";
       if (t) section.dataset.rate = String(t.rate);
@@ -1008,11 +1248,15 @@
       } catch (error) {
         const status = error instanceof HttpError ? error.status : 0;
         if (status === 401 || status === 403) {
-          stop(`This server refused /metrics (HTTP ${status}): it answers only clients on its own machine, or a bearer token. Live figures stopped.`);
+          stop(
+            `This server refused /metrics (HTTP ${status}): it answers only clients on its own machine, or a bearer token. Live figures stopped.`,
+          );
           return;
         }
         if (status === 404) {
-          stop("This server has no /metrics (HTTP 404): live figures need a build of books serve with metrics. Stopped.");
+          stop(
+            "This server has no /metrics (HTTP 404): live figures need a build of books serve with metrics. Stopped.",
+          );
           return;
         }
         fail(id, `${error.message}. Trying again…`);
@@ -1036,7 +1280,10 @@
     const identity = getJson("/api/v1/ml/features")
       .then((features) => features.data)
       .catch(() => null);
-    const books = getText("/api/v1/ml/training-data?columns=price,rating&format=csv", "text/csv").then(parseBooksCsv);
+    const books = getText(
+      "/api/v1/ml/training-data?columns=price,rating&format=csv",
+      "text/csv",
+    ).then(parseBooksCsv);
     Promise.all([
       load(["data"], Promise.all([overview, identity]), ([o, i]) => showData(o, i)),
       load(["ratings"], overview, showRatings),
@@ -1045,7 +1292,9 @@
         showScatter(rows);
       }),
       load(["categories"], getJson("/api/v1/stats/categories"), showCategories),
-      load(["model"], Promise.all([getJson("/api/v1/ml/model"), identity]), ([m, i]) => showModel(m, i)),
+      load(["model"], Promise.all([getJson("/api/v1/ml/model"), identity]), ([m, i]) =>
+        showModel(m, i),
+      ),
     ]).then(() => {
       document.body.dataset.loaded = "true";
     });
