@@ -1175,13 +1175,15 @@
             .slice(0, 8)
         : [];
       const body = section.querySelector(".body");
+      // The routes' table stays as the reader left it, open at first.
+      const folded = body.querySelector("details.routes:not([open])") !== null;
       body.replaceChildren(
         facts,
         sparks,
         routes.length
           ? html(
               "details",
-              { open: true },
+              { class: "routes", open: !folded },
               html("summary", {}, "Busiest routes in the last interval"),
               table(
                 ["Route", "req/s", "Mean", "p95", "Since start"],
