@@ -180,6 +180,21 @@
     entry.box.dataset.width = String(width);
   }
 
+  /** Stops redrawing the chart in `box` (it left the page). */
+  function forget(box) {
+    const at = charts.findIndex((c) => c.box === box);
+    if (at >= 0) charts.splice(at, 1);
+  }
+
+  /** Draws the chart in `box` again now, with what its draw function reads. */
+  function refresh(box) {
+    const entry = charts.find((c) => c.box === box);
+    if (entry) {
+      entry.width = 0;
+      redraw(entry);
+    }
+  }
+
   let resizeTimer = 0;
   window.addEventListener("resize", () => {
     clearTimeout(resizeTimer);
@@ -680,9 +695,7 @@
     );
     select.addEventListener("change", () => {
       order = select.value in SORTS ? select.value : "books";
-      const entry = charts.find((c) => c.box === drawn);
-      entry.width = 0;
-      redraw(entry);
+      refresh(drawn);
     });
     show(
       "categories",
@@ -1044,6 +1057,17 @@
     return { total: delta(before.total, after.total, seconds), routes };
   }
 
+  /** A route template as code that may wrap after its slashes. */
+  function routeCode(route) {
+    const parts = String(route).split("/");
+    const code = html("code", {});
+    parts.forEach((part, i) => {
+      if (i > 0) code.append("/", html("wbr", {}));
+      code.append(part);
+    });
+    return code;
+  }
+
   function milliseconds(seconds) {
     if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "–";
     const ms = seconds * 1000;
@@ -1081,9 +1105,12 @@
         ),
       );
     }
-    const step = plotW / (HISTORY - 1);
+    // The newest value at the right; the line grows leftwards until it
+    // holds HISTORY polls, then scrolls.
+    const span = Math.min(HISTORY, Math.max(12, ...series.map((s) => s.values.length)));
+    const step = plotW / (span - 1);
     for (const s of series) {
-      const start = HISTORY - s.values.length;
+      const start = span - s.values.length;
       const points = s.values
         .map((v, i) =>
           v === null || !Number.isFinite(v)
@@ -1091,8 +1118,13 @@
             : `${(margin.left + (start + i) * step).toFixed(1)},${y(v).toFixed(1)}`,
         )
         .filter(Boolean);
-      if (points.length)
-        root.append(svg("polyline", { class: `spark ${s.kind}`, points: points.join(" ") }));
+      if (points.length) {
+        const [x, y] = points[points.length - 1].split(",");
+        root.append(
+          svg("polyline", { class: `spark ${s.kind}`, points: points.join(" ") }),
+          svg("circle", { class: `spark-end ${s.kind}`, cx: x, cy: y, r: 3 }),
+        );
+      }
     }
   }
 
@@ -1133,8 +1165,69 @@
       if (list.length > HISTORY) list.shift();
     };
 
+    // The panel's parts: the figures and the routes are replaced at every
+    // poll; the sparklines are redrawn (and follow the panel's width).
+    let layout = null;
+    const lay = () => {
+      const facts = html("div");
+      const routes = html("div");
+      const rateChart = chart("Requests per second", (box, width) =>
+        drawSparkline(
+          box,
+          width,
+          [{ values: history.rate, kind: "" }],
+          `Requests per second, every ${POLL_MS / 1000} s: ${history.rate.map((v) => v.toFixed(1)).join(", ")}`,
+          (v) => `${v}/s`,
+        ),
+      );
+      const latencyChart = chart("Latency", (box, width) =>
+        drawSparkline(
+          box,
+          width,
+          [
+            { values: history.mean, kind: "" },
+            { values: history.p95, kind: "second" },
+          ],
+          `Mean and p95 latency over the last ${history.mean.length} polls`,
+          (v) => milliseconds(v),
+        ),
+      );
+      for (const old of layout ? layout.sparks : []) forget(old);
+      section
+        .querySelector(".body")
+        .replaceChildren(
+          facts,
+          html(
+            "div",
+            { class: "columns" },
+            html(
+              "div",
+              {},
+              html("h3", {}, "Requests per second"),
+              rateChart,
+              legend(["bar", "every request but these polls"]),
+            ),
+            html(
+              "div",
+              {},
+              html("h3", {}, "Latency"),
+              latencyChart,
+              legend(["bar", "mean"], ["second", "p95 (estimated from the histogram)"]),
+            ),
+          ),
+          html(
+            "details",
+            { class: "routes", open: true },
+            html("summary", {}, "Busiest routes in the last interval"),
+            routes,
+          ),
+        );
+      return { facts, routes, sparks: [rateChart, latencyChart] };
+    };
+
     const render = (summary, figures) => {
       const t = figures ? figures.total : null;
+      const data = summary.info.data;
       const facts = html(
         "dl",
         { class: "facts live-figures" },
@@ -1142,82 +1235,54 @@
         fact("Mean latency", t ? milliseconds(t.mean) : "–"),
         fact("p50 latency", t ? milliseconds(t.p50) : "–"),
         fact("p95 latency", t ? milliseconds(t.p95) : "–"),
+        // The gauge counts the poll that reads it.
         fact(
-          "In flight",
-          summary.info.inFlight === null ? "–" : integer.format(summary.info.inFlight),
+          "In flight (others)",
+          summary.info.inFlight === null
+            ? "–"
+            : integer.format(Math.max(summary.info.inFlight - 1, 0)),
         ),
         fact("Requests since start", integer.format(summary.total.requests)),
-      );
-      const rateLabel = `Requests per second over the last ${history.rate.length} polls`;
-      const latencyLabel = `Mean and p95 latency over the last ${history.mean.length} polls`;
-      const sparks = html(
-        "div",
-        { class: "columns" },
-        html(
-          "div",
-          {},
-          html("h3", {}, "Requests per second"),
-          html("div", { class: "chart" }),
-          legend(["bar", "req/s, every request but these polls"]),
-        ),
-        html(
-          "div",
-          {},
-          html("h3", {}, "Latency"),
-          html("div", { class: "chart" }),
-          legend(["bar", "mean"], ["second", "p95 (estimated from the histogram)"]),
-        ),
-      );
-      const routes = figures
-        ? figures.routes
-            .filter((r) => r.total > 0)
-            .sort((a, b) => b.rate - a.rate || b.total - a.total)
-            .slice(0, 8)
-        : [];
-      const body = section.querySelector(".body");
-      // The routes' table stays as the reader left it, open at first.
-      const folded = body.querySelector("details.routes:not([open])") !== null;
-      body.replaceChildren(
-        facts,
-        sparks,
-        routes.length
+        data
           ? html(
-              "details",
-              { class: "routes", open: !folded },
-              html("summary", {}, "Busiest routes in the last interval"),
-              table(
-                ["Route", "req/s", "Mean", "p95", "Since start"],
-                routes.map((r) => [
-                  html("code", {}, r.route),
-                  rate(r.rate).replace(" req/s", ""),
-                  milliseconds(r.mean),
-                  milliseconds(r.p95),
-                  integer.format(r.total),
-                ]),
-                [1, 2, 3, 4],
+              "div",
+              {},
+              html("dt", {}, "Data served"),
+              html(
+                "dd",
+                { class: "small", id: "live-data", "data-content-hash": data.content_hash },
+                String(data.content_hash).slice(0, 12),
               ),
             )
           : null,
       );
-      // The sparklines are drawn now, at the width they were given.
-      const [rateBox, latencyBox] = sparks.querySelectorAll(".chart");
-      drawSparkline(
-        rateBox,
-        Math.max(rateBox.clientWidth, 120),
-        [{ values: history.rate, kind: "" }],
-        rateLabel,
-        (v) => `${v}/s`,
+      const routes = figures
+        ? figures.routes
+            .filter((r) => r.requests > 0)
+            .sort((a, b) => b.rate - a.rate || a.route.localeCompare(b.route))
+            .slice(0, 8)
+        : [];
+      if (!layout || section.dataset.state !== "ready") layout = lay();
+      layout.facts.replaceChildren(facts);
+      layout.routes.replaceChildren(
+        routes.length
+          ? table(
+              ["Route", "req/s", "Mean", "p95"],
+              routes.map((r) => [
+                routeCode(r.route),
+                rate(r.rate).replace(" req/s", ""),
+                milliseconds(r.mean),
+                milliseconds(r.p95),
+              ]),
+              [1, 2, 3],
+            )
+          : html(
+              "p",
+              { class: "message" },
+              figures ? "No requests besides these polls." : "Measuring…",
+            ),
       );
-      drawSparkline(
-        latencyBox,
-        Math.max(latencyBox.clientWidth, 120),
-        [
-          { values: history.mean, kind: "" },
-          { values: history.p95, kind: "second" },
-        ],
-        latencyLabel,
-        (v) => milliseconds(v),
-      );
+      layout.sparks.forEach(refresh);
       section.dataset.state = "ready";
       if (t) section.dataset.rate = String(t.rate);
     };

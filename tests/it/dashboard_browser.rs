@@ -6,7 +6,8 @@
 //! card. Nothing may come from another origin and the console stays clean.
 //! Screenshots at a laptop's and a phone's width go to
 //! `target/dashboard-browser/`; at the phone's width nothing overflows
-//! sideways. The live panel's Prometheus parser is checked on sample text.
+//! sideways. The live panel reads the server's `/metrics` and shows the
+//! test's traffic; its Prometheus parser is also checked on sample text.
 //!
 //! Skipped, with a message, where Chromium or chromedriver is missing (see
 //! [`crate::browser`]).
@@ -65,34 +66,19 @@ async fn wait_for_charts(session: &Session) {
         .await;
 }
 
-/// Until the server has `/metrics` (another branch), the live panel's one
-/// 404 is the only console error allowed, and the panel must say why.
-/// TODO: remove when /metrics lands; then assert a positive request rate.
-async fn assert_local_only(session: &Session, origin: &str) -> Vec<String> {
-    let loaded = session.loaded_resources().await;
-    for url in &loaded {
-        assert!(url.starts_with(origin), "loaded from another origin: {url}");
+/// Requests to the server, a few dozen a second, until aborted: the live
+/// panel's traffic.
+async fn traffic(origin: String) {
+    let client = reqwest::Client::new();
+    for n in 0u32.. {
+        let path = if n % 4 == 3 {
+            "/api/v1/books/search?q=light".to_owned()
+        } else {
+            format!("/api/v1/books/{}", n % 1000 + 1)
+        };
+        let _ = client.get(format!("{origin}{path}")).send().await;
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    let severe: Vec<Value> = session
-        .console_errors()
-        .await
-        .into_iter()
-        .filter(|e| {
-            !e["message"].as_str().is_some_and(|m| {
-                m.contains("/metrics - Failed to load resource") && m.contains("404")
-            })
-        })
-        .collect();
-    assert!(severe.is_empty(), "console errors: {severe:?}");
-    let live = session
-        .script("return [document.getElementById('live').dataset.state, document.querySelector('#live .body').textContent];")
-        .await;
-    assert_eq!(live[0], "stopped", "{live}");
-    assert!(
-        live[1].as_str().is_some_and(|t| t.contains("404")),
-        "{live}"
-    );
-    loaded
 }
 
 /// Sizes the window so that the viewport is `width` × `height`.
@@ -165,6 +151,9 @@ async fn dashboard_shows_the_committed_catalogue_from_the_api() {
     let categories = api(&origin, "/api/v1/stats/categories").await;
     let features = api(&origin, "/api/v1/ml/features").await;
     let model = api(&origin, "/api/v1/ml/model").await;
+
+    // Traffic for the live panel, from before the page opens.
+    let busy = tokio::spawn(traffic(origin.clone()));
 
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver::start(&chromedriver);
@@ -326,10 +315,56 @@ async fn dashboard_shows_the_committed_catalogue_from_the_api() {
         &evaluation["majority_baseline"]["accuracy"]
     ));
 
-    // Only this origin, no console errors.
-    let loaded = assert_local_only(&session, &origin).await;
+    // Live requests: this server's /metrics, read from loopback, shows the
+    // traffic as a positive request rate, the busiest routes (not its own
+    // polls) and the data served.
+    let rate = session
+        .wait_for(
+            "a positive request rate in the live panel, after a few polls",
+            "const live = document.getElementById('live');\
+             return live.dataset.state === 'ready' && Number(live.dataset.polls) >= 4 \
+                 && Number(live.dataset.rate) > 0 ? Number(live.dataset.rate) : 0;",
+        )
+        .await;
+    assert!(rate.as_f64().is_some_and(|r| r > 1.0), "{rate}");
+    busy.abort();
+    let live = session
+        .script(
+            "return {\
+               figures: Array.from(document.querySelectorAll('#live dt'))\
+                 .map(dt => [dt.textContent, dt.nextElementSibling.textContent]),\
+               routes: Array.from(document.querySelectorAll('#live table tbody tr'))\
+                 .map(tr => tr.cells[0].textContent),\
+               data: document.querySelector('#live-data').dataset.contentHash,\
+               sparklines: document.querySelectorAll('#live svg polyline').length,\
+             };",
+        )
+        .await;
+    let routes = live["routes"].as_array().expect("routes");
+    assert!(
+        routes.contains(&json!("/api/v1/books/{id}")),
+        "the busiest routes: {live}"
+    );
+    assert!(
+        !routes.contains(&json!("/metrics")),
+        "its own polls: {live}"
+    );
+    assert_eq!(live["data"], features["data"]["content_hash"], "{live}");
+    assert!(live["sparklines"].as_u64() >= Some(2), "{live}");
+    let shown_rate = live["figures"][0][1].as_str().unwrap_or_default();
+    assert!(
+        shown_rate.ends_with(" req/s") && !shown_rate.starts_with("0.0 "),
+        "{live}"
+    );
+
+    // Only this origin, /metrics among what it read; no console errors.
+    let loaded = session.assert_local_only(&origin).await;
     assert!(
         loaded.iter().any(|u| u.ends_with("/assets/dashboard.js")),
+        "{loaded:?}"
+    );
+    assert!(
+        loaded.iter().any(|u| *u == format!("{origin}/metrics")),
         "{loaded:?}"
     );
 
@@ -375,7 +410,7 @@ async fn dashboard_shows_the_committed_catalogue_from_the_api() {
             .await;
         session.screenshot(&format!("phone-{panel}.png")).await;
     }
-    assert_local_only(&session, &origin).await;
+    session.assert_local_only(&origin).await;
 
     session.quit().await;
     drop(driver);
@@ -505,8 +540,9 @@ async fn dashboard_reads_prometheus_text_for_its_live_panel() {
     drop(driver);
 }
 
-/// A server whose database and model are missing: every API read is a 503.
-/// Each panel says what failed; no script error, no blank page.
+/// A server whose database and model are missing: every API read is a 503,
+/// and whose `/metrics` wants a token. Each panel says what failed, the live
+/// one stops polling; no script error, no blank page.
 #[tokio::test]
 async fn dashboard_says_which_panel_failed_when_the_api_does() {
     let Some((chromium, chromedriver)) = browser_binaries("dashboard browser test") else {
@@ -520,9 +556,11 @@ async fn dashboard_says_which_panel_failed_when_the_api_does() {
         .expect("bind loopback");
     let origin = format!("http://{}", listener.local_addr().expect("addr"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // And /metrics wants a token the page does not have.
+    let access = books::adapters::metrics::MetricsAccess::with_token("a-metrics-token-for-tests");
     let server = tokio::spawn(books::adapters::server::serve(
         listener,
-        books::adapters::server::app(state),
+        books::adapters::server::app_with_metrics(state, access),
         async move {
             let _ = stopped.await;
         },
@@ -552,6 +590,18 @@ async fn dashboard_says_which_panel_failed_when_the_api_does() {
             "{panel}"
         );
     }
+    let live = session
+        .wait_for(
+            "the live panel to stop",
+            "const live = document.getElementById('live');\
+             return live.dataset.state === 'stopped' ? live.querySelector('.body').textContent : '';",
+        )
+        .await;
+    assert!(
+        live.as_str()
+            .is_some_and(|t| t.contains("refused /metrics (HTTP 401")),
+        "{live}"
+    );
     session.screenshot("api-down.png").await;
     // The failed requests are the browser's own network errors; the
     // script itself logged nothing (no uncaught rejection).
