@@ -1,7 +1,8 @@
 //! The static site under `public/`: the landing page, the `/docs` page and the
-//! Swagger UI assets it loads. Vercel publishes `public/` itself; the local
-//! server answers the same files, embedded here at build time, at the same
-//! paths (and `/docs` as `vercel.json` rewrites it).
+//! Swagger UI assets it loads, and the `/dashboard` page with its script and
+//! styles. Vercel publishes `public/` itself; the local server answers the
+//! same files, embedded here at build time, at the same paths (and `/docs`
+//! and `/dashboard` as `vercel.json` rewrites them).
 
 use std::sync::OnceLock;
 
@@ -36,6 +37,9 @@ pub const ASSETS: &[Asset] = &[
     asset!("docs.html", "text/html; charset=utf-8"),
     asset!("assets/docs.js", "text/javascript; charset=utf-8"),
     asset!("assets/docs.css", "text/css; charset=utf-8"),
+    asset!("dashboard.html", "text/html; charset=utf-8"),
+    asset!("assets/dashboard.js", "text/javascript; charset=utf-8"),
+    asset!("assets/dashboard.css", "text/css; charset=utf-8"),
     asset!(
         "assets/swagger-ui/swagger-ui-bundle.js",
         "text/javascript; charset=utf-8"
@@ -50,9 +54,13 @@ pub const ASSETS: &[Asset] = &[
 ];
 
 /// URL paths that name a file other than themselves: `/` is the directory
-/// index; `/docs` is rewritten to `/docs.html` by `vercel.json` (a test checks
-/// that the two agree).
-pub const ALIASES: &[(&str, &str)] = &[("/", "index.html"), ("/docs", "docs.html")];
+/// index; `/docs` and `/dashboard` are rewritten to their `.html` files by
+/// `vercel.json` (a test checks that the two agree).
+pub const ALIASES: &[(&str, &str)] = &[
+    ("/", "index.html"),
+    ("/docs", "docs.html"),
+    ("/dashboard", "dashboard.html"),
+];
 
 /// Revalidate every time (cheap: a 304 on a matching `ETag`), so a rebuilt
 /// server never shows a stale page.
@@ -120,6 +128,8 @@ mod tests {
         assert_eq!(find("/").map(|a| a.file), Some("index.html"));
         assert_eq!(find("/docs").map(|a| a.file), Some("docs.html"));
         assert_eq!(find("/docs.html").map(|a| a.file), Some("docs.html"));
+        assert_eq!(find("/dashboard").map(|a| a.file), Some("dashboard.html"));
+        assert!(find("/assets/dashboard.js").is_some());
         assert!(find("/assets/swagger-ui/swagger-ui-bundle.js").is_some());
         assert!(find("/api/v1/books").is_none());
         assert!(find("/nope").is_none());

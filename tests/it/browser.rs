@@ -174,6 +174,12 @@ impl Session {
         self.post("/url", json!({ "url": url })).await;
     }
 
+    /// Resizes the window; headless, that is the viewport.
+    pub async fn set_window_size(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     pub async fn script(&self, script: &str) -> Value {
         self.post("/execute/sync", json!({"script": script, "args": []}))
             .await

@@ -13,6 +13,8 @@ mod served;
 mod api;
 mod auth;
 mod crawl;
+#[cfg(unix)]
+mod dashboard_browser;
 mod diff;
 #[cfg(unix)]
 mod docs_browser;

@@ -1184,7 +1184,7 @@ fn links(html: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_pages_load_nothing_from_another_origin() {
-    for page in ["index.html", "docs.html"] {
+    for page in ["index.html", "docs.html", "dashboard.html"] {
         let html = std::fs::read_to_string(root().join("public").join(page)).expect("page");
         for (attribute, value) in links(&html) {
             let external = value.starts_with("http:")
@@ -1236,6 +1236,10 @@ fn the_landing_page_links_the_docs_and_every_endpoint() {
         .map(|(_, value)| value)
         .collect();
     assert!(hrefs.iter().any(|h| h == "/docs"), "no link to /docs");
+    assert!(
+        hrefs.iter().any(|h| h == "/dashboard"),
+        "no link to /dashboard"
+    );
     // A public read is linked; a POST or an admin route is tried from the
     // docs (its operation's anchor), not followed from a link.
     for route in Route::ALL {
