@@ -111,10 +111,9 @@ fn page(out: &mut String, usage: &Usage) -> fmt::Result {
     )?;
     slowest(out, usage)?;
     errors(out, usage)?;
-    write!(
+    writeln!(
         out,
-        r#"</main><footer><p>Made by <code>books usage-report</code> {}. Times are UTC; durations are the server's, from the request's arrival to its answer.</p></footer></body></html>
-"#,
+        r#"</main><footer><p>Made by <code>books usage-report</code> {}. Times are UTC; durations are the server's, from the request's arrival to its answer.</p></footer></body></html>"#,
         crate::VERSION
     )
 }

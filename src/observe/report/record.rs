@@ -80,6 +80,23 @@ pub struct Request<'a> {
     pub bytes: u64,
 }
 
+impl Request<'_> {
+    /// The same request, owning its text.
+    pub fn into_owned(self) -> Request<'static> {
+        Request {
+            at_us: self.at_us,
+            request_id: Cow::Owned(self.request_id.into_owned()),
+            method: Cow::Owned(self.method.into_owned()),
+            path: Cow::Owned(self.path.into_owned()),
+            query: Cow::Owned(self.query.into_owned()),
+            route: self.route.map(|r| Cow::Owned(r.into_owned())),
+            status: self.status,
+            duration_us: self.duration_us,
+            bytes: self.bytes,
+        }
+    }
+}
+
 /// Reads one record and hands `on` its request, or why it has none. A
 /// record that is a JSON array (a saved drain delivery on one line) gives
 /// each of its elements in turn.
@@ -273,5 +290,139 @@ impl<'de: 'a, 'a> Visitor<'de> for FieldVisitor<'a> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(Field::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LINE: &str = r#"{"ts":"2026-12-02T06:30:00.123456Z","level":"info","event":"request","request_id":"9f","method":"GET","path":"/api/v1/books/42","query":"","route":"/api/v1/books/{id}","status":200,"duration_us":812,"bytes":1534}"#;
+
+    /// A request as (route, status, duration), or why there was none.
+    type Outcome = Result<(Option<String>, u16, u64), Skip>;
+
+    /// The outcomes of one record.
+    fn outcomes(record: &[u8]) -> Vec<Outcome> {
+        let mut out = Vec::new();
+        read(record, &mut |o| {
+            out.push(o.map(|r| {
+                (
+                    r.route.as_deref().map(str::to_owned),
+                    r.status,
+                    r.duration_us,
+                )
+            }))
+        });
+        out
+    }
+
+    fn ok(route: &str, status: u16, us: u64) -> Outcome {
+        Ok((Some(route.to_owned()), status, us))
+    }
+
+    #[test]
+    fn our_line_is_read_whole() {
+        let mut seen = None;
+        read(LINE.as_bytes(), &mut |o| {
+            seen = Some(o.map(|r| r.clone().into_owned()))
+        });
+        let request = seen.unwrap().unwrap();
+        assert_eq!(request.at_us, 1_796_193_000_123_456);
+        assert_eq!(request.request_id, "9f");
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.path, "/api/v1/books/42");
+        assert_eq!(request.query, "");
+        assert_eq!(request.bytes, 1534);
+    }
+
+    #[test]
+    fn unknown_fields_and_a_missing_route_are_fine() {
+        let line = r#"{"ts":"2026-12-02T06:30:00Z","level":"info","event":"request","method":"GET","path":"/","status":200,"duration_us":3,"db_us":1,"model_us":{"a":[1]}}"#;
+        assert_eq!(outcomes(line.as_bytes()), [Ok((None, 200, 3))]);
+    }
+
+    #[test]
+    fn vercel_entries_hold_our_line_in_their_message() {
+        let message = serde_json::to_string(&format!("{LINE}\n")).unwrap();
+        let drain = format!(
+            r#"{{"id":"1","message":{message},"timestamp":1796193000123,"requestId":"r","statusCode":200,"source":"lambda","proxy":{{"path":"/x","statusCode":200}}}}"#
+        );
+        assert_eq!(
+            outcomes(drain.as_bytes()),
+            [ok("/api/v1/books/{id}", 200, 812)]
+        );
+        let cli = format!(
+            r#"{{"level":"info","message":{},"timestampInMs":1,"requestPath":"/x","responseStatusCode":200}}"#,
+            serde_json::to_string(&format!("[api-v1-books-id] {LINE}")).unwrap()
+        );
+        assert_eq!(
+            outcomes(cli.as_bytes()),
+            [ok("/api/v1/books/{id}", 200, 812)]
+        );
+        // A platform line: not ours.
+        let platform = r#"{"message":"START RequestId: 1 Version: $LATEST","level":"info"}"#;
+        assert_eq!(outcomes(platform.as_bytes()), [Err(Skip::NotOurs)]);
+        // Our line of another event, inside an entry.
+        let other = r#"{"message":"{\"ts\":\"2026-12-02T06:30:00Z\",\"level\":\"info\",\"event\":\"scrape_finished\"}"}"#;
+        assert_eq!(outcomes(other.as_bytes()), [Err(Skip::OtherEvent)]);
+    }
+
+    #[test]
+    fn a_line_holding_an_array_gives_each_element() {
+        let batch = format!(r#"[{LINE}, {{"message":"hello"}}, 7]"#);
+        assert_eq!(
+            outcomes(batch.as_bytes()),
+            [
+                ok("/api/v1/books/{id}", 200, 812),
+                Err(Skip::NotOurs),
+                Err(Skip::NotOurs)
+            ]
+        );
+    }
+
+    #[test]
+    fn every_skip_reason() {
+        let cases: [(&[u8], Skip); 9] = [
+            (b"plain text", Skip::NotJson),
+            (b"{\"ts\": ", Skip::NotJson),
+            (b"[not json", Skip::NotJson),
+            (b"\xff\xfe{}", Skip::NotUtf8),
+            (b"{\"a\":1}", Skip::NotOurs),
+            (b"\"just a string\"", Skip::NotOurs),
+            (
+                br#"{"ts":"2026-12-02T06:30:00Z","level":"info","event":"trigger_configured"}"#,
+                Skip::OtherEvent,
+            ),
+            (
+                br#"{"ts":"2026-12-02T06:30:00Z","level":"info","event":"request","method":"GET","path":"/","status":"200","duration_us":3}"#,
+                Skip::Malformed,
+            ),
+            (
+                br#"{"ts":"yesterday","level":"info","event":"request","method":"GET","path":"/","status":200,"duration_us":3}"#,
+                Skip::Malformed,
+            ),
+        ];
+        for (record, want) in cases {
+            assert_eq!(
+                outcomes(record),
+                [Err(want)],
+                "{}",
+                String::from_utf8_lossy(record)
+            );
+        }
+        for bad in [
+            r#""status":700,"duration_us":3"#,
+            r#""status":200,"duration_us":-3"#,
+            r#""status":200,"duration_us":1.5"#,
+            r#""status":200"#,
+            r#""status":200,"duration_us":3,"route":7"#,
+            r#""status":200,"duration_us":3,"bytes":"many""#,
+        ] {
+            let line = format!(
+                r#"{{"ts":"2026-12-02T06:30:00Z","level":"info","event":"request","method":"GET","path":"/",{bad}}}"#
+            );
+            assert_eq!(outcomes(line.as_bytes()), [Err(Skip::Malformed)], "{line}");
+        }
     }
 }
