@@ -31,20 +31,19 @@ body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-appl
 header,main,footer{max-width:1100px;margin:0 auto;padding:0 1rem}
 header{padding-top:1.5rem}h1{margin:0 0 .25rem;font-size:1.6rem}h2{margin:2rem 0 .5rem;font-size:1.2rem}
 nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.75rem 0;font-size:.9rem}nav a{color:var(--bar)}
-.muted,caption,figcaption{color:var(--muted);font-size:.88rem}
+.muted,figcaption{color:var(--muted);font-size:.88rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.75rem;margin:1rem 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
 .card b{display:block;font-size:1.35rem;font-variant-numeric:tabular-nums}
 .card span{color:var(--muted);font-size:.85rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.9rem}
-caption{text-align:left;padding:.25rem 0}
 th,td{padding:.3rem .6rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
 th{font-weight:600;white-space:nowrap}td.n,th.n{text-align:right;white-space:nowrap}
 td.t{white-space:nowrap}td.w{word-break:break-all;min-width:12rem}
 td.barcell{width:30%;min-width:5rem}td.barcell span{display:block;height:.7rem;border-radius:2px;background:var(--bar)}
-svg{display:block;width:100%;height:auto}svg.bar{height:1.75rem;border-radius:4px}
-.grid{stroke:var(--line);stroke-width:1}.axis{fill:var(--muted);font-size:11px}
+figure{margin:0}svg{display:block;width:100%;height:auto}svg.bar{height:1.75rem;border-radius:4px}
+.grid{stroke:var(--line);stroke-width:1}.axis{fill:var(--muted);font-size:12px}
 .s0{fill:var(--s0)}.s1{fill:var(--s1)}.s2{fill:var(--s2)}.s3{fill:var(--s3)}.s4{fill:var(--s4)}.s5{fill:var(--s5)}.s6{fill:var(--s6)}.s7{fill:var(--s7)}
 .c1xx{fill:var(--c1)}.c2xx{fill:var(--c2)}.c3xx{fill:var(--c3)}.c4xx{fill:var(--c4)}.c5xx{fill:var(--c5)}
 .legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;padding:0;margin:.5rem 0;font-size:.85rem}
@@ -120,7 +119,7 @@ fn page(out: &mut String, usage: &Usage) -> fmt::Result {
 
 fn period(usage: &Usage) -> String {
     match (usage.first_us, usage.last_us) {
-        (Some(first), Some(last)) => format!("{} to {} (UTC)", time(first), time(last)),
+        (Some(first), Some(last)) => format!("{} to {}", time(first), time(last)),
         _ => "No requests in the log.".to_owned(),
     }
 }
@@ -166,7 +165,7 @@ fn overview(out: &mut String, usage: &Usage) -> fmt::Result {
     )?;
     card(out, "bytes", &usage.bytes.to_string(), "body bytes sent")?;
     out.push_str("</div>");
-    out.push_str(r#"<div class="scroll"><table id="skipped"><caption>Lines skipped, by reason. A line is a line of the log, or an element of a JSON array; blank lines are not counted.</caption><thead><tr><th>reason</th><th class="n">lines</th><th>meaning</th></tr></thead><tbody>"#);
+    out.push_str(r#"<p class="muted">Lines skipped, by reason. A line is a line of the log, or an element of a JSON array; blank lines are not counted.</p><div class="scroll"><table id="skipped"><thead><tr><th>reason</th><th class="n">lines</th><th>meaning</th></tr></thead><tbody>"#);
     for reason in Skip::ALL {
         write!(
             out,
@@ -207,8 +206,9 @@ fn over_time(out: &mut String, usage: &Usage) -> fmt::Result {
     svg::time_chart(out, &chart, &names, &series_of);
     write!(
         out,
-        r#"<figcaption>Requests per {} (UTC); hover a bar for its count.</figcaption></figure><ul class="legend">"#,
-        Esc(&svg::span_words(chart.width_us))
+        r#"<figcaption>Requests per {}, {} (UTC); hover a bar for its count.</figcaption></figure><ul class="legend">"#,
+        Esc(&svg::span_words(chart.width_us)),
+        Esc(&period(usage))
     )?;
     for (i, name) in names.iter().enumerate() {
         write!(out, r#"<li><i class="s{i}"></i>{}</li>"#, Esc(name))?;
@@ -245,7 +245,7 @@ fn status(out: &mut String, usage: &Usage) -> fmt::Result {
 }
 
 fn latency(out: &mut String, usage: &Usage) -> fmt::Result {
-    out.push_str(r#"<section id="latency"><h2>Latency per route</h2><div class="scroll"><table id="latency-table"><caption>Milliseconds, by nearest rank (p95: the value at rank ⌈0.95 n⌉). Exact below 2.048 ms, within 0.05 % above; the maximum is exact.</caption><thead><tr><th>route</th><th class="n">requests</th><th class="n">p50</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th><th class="n">mean</th></tr></thead><tbody>"#);
+    out.push_str(r#"<section id="latency"><h2>Latency per route</h2><p class="muted">Milliseconds, by nearest rank (p95: the value at rank ⌈0.95 n⌉). Exact below 2.048 ms, within 0.05 % above; the maximum is exact.</p><div class="scroll"><table id="latency-table"><thead><tr><th>route</th><th class="n">requests</th><th class="n">p50</th><th class="n">p95</th><th class="n">p99</th><th class="n">max</th><th class="n">mean</th></tr></thead><tbody>"#);
     let row = |out: &mut String, name: &str, n: u64, h: &super::histogram::LatencyHistogram| {
         write!(
             out,
@@ -294,7 +294,8 @@ fn top(out: &mut String, id: &str, title: &str, what: &str, counter: &HeavyHitte
         out.push_str(r#"<p class="muted">None asked for.</p></section>"#);
         return Ok(());
     }
-    let note = if counter.is_exact() {
+    let exact = counter.is_exact();
+    let note = if exact {
         format!(
             "{} asked for, {} distinct; counts are exact.",
             counter.total(),
@@ -309,17 +310,26 @@ fn top(out: &mut String, id: &str, title: &str, what: &str, counter: &HeavyHitte
     };
     write!(
         out,
-        r#"<div class="scroll"><table id="{id}-table"><caption>{}</caption><thead><tr><th>{what}</th><th class="n">requests</th><th class="n">error</th><th></th></tr></thead><tbody>"#,
-        Esc(&note)
+        r#"<p class="muted">{}</p><div class="scroll"><table id="{id}-table"><thead><tr><th>{what}</th><th class="n">requests</th>{}<th></th></tr></thead><tbody>"#,
+        Esc(&note),
+        if exact {
+            ""
+        } else {
+            r#"<th class="n">error</th>"#
+        }
     )?;
     let most = items[0].count.max(1);
     for item in &items {
         write!(
             out,
-            r#"<tr><td class="w">{}</td><td class="n">{}</td><td class="n">{}</td><td class="barcell"><span style="width:{:.1}%"></span></td></tr>"#,
+            r#"<tr><td class="w">{}</td><td class="n">{}</td>{}<td class="barcell"><span style="width:{:.1}%"></span></td></tr>"#,
             Esc(&item.value),
             item.count,
-            item.error,
+            if exact {
+                String::new()
+            } else {
+                format!(r#"<td class="n">{}</td>"#, item.error)
+            },
             100.0 * item.count as f64 / most as f64
         )?;
     }
@@ -330,7 +340,7 @@ fn top(out: &mut String, id: &str, title: &str, what: &str, counter: &HeavyHitte
 fn requests_table(out: &mut String, id: &str, caption: &str, rows: &[&Logged]) -> fmt::Result {
     write!(
         out,
-        r#"<div class="scroll"><table id="{id}"><caption>{}</caption><thead><tr><th>time (UTC)</th><th class="n">ms</th><th class="n">status</th><th>method</th><th>path and query</th><th>route</th><th>request id</th></tr></thead><tbody>"#,
+        r#"<p class="muted">{}</p><div class="scroll"><table id="{id}"><thead><tr><th>time (UTC)</th><th class="n">ms</th><th class="n">status</th><th>method</th><th>path and query</th><th>route</th><th>request id</th></tr></thead><tbody>"#,
         Esc(caption)
     )?;
     for r in rows {

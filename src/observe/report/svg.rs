@@ -76,12 +76,13 @@ pub fn time_chart(out: &mut String, chart: &Chart, names: &[String], series_of: 
                 out,
                 r#"<rect class="s{shown}" x="{x:.2}" y="{y:.2}" width="{:.2}" height="{h:.2}"><title>{} {}: {n}</title></rect>"#,
                 (bar_w * 0.88).max(0.5),
-                Esc(&short_time(at)),
+                Esc(&Label::Full.format(at)),
                 Esc(&names[shown]),
             );
         }
     }
     // Up to six time labels along the bottom.
+    let label = Label::for_chart(chart);
     let labels = bins.min(6);
     for k in 0..labels {
         let i = if labels == 1 {
@@ -102,7 +103,7 @@ pub fn time_chart(out: &mut String, chart: &Chart, names: &[String], series_of: 
             out,
             r#"<text class="axis" x="{x:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
             H - BOTTOM + 18.0,
-            Esc(&short_time(at))
+            Esc(&label.format(at))
         );
     }
     out.push_str("</svg>");
@@ -112,7 +113,7 @@ pub fn time_chart(out: &mut String, chart: &Chart, names: &[String], series_of: 
 pub fn status_bar(out: &mut String, classes: &[u64; 6]) {
     let total: u64 = classes.iter().sum();
     out.push_str(
-        r#"<svg class="bar" viewBox="0 0 800 28" role="img" aria-label="Status classes"><title>Status classes</title>"#,
+        r#"<svg class="bar" viewBox="0 0 800 28" preserveAspectRatio="none" role="img" aria-label="Status classes"><title>Status classes</title>"#,
     );
     let mut x = 0.0;
     for (class, &n) in classes.iter().enumerate().filter(|&(_, &n)| n > 0) {
@@ -140,13 +141,42 @@ fn nice_ceiling(n: u64) -> u64 {
     }
 }
 
-/// `2026-12-02 06:30` (UTC).
-fn short_time(micros: i64) -> String {
-    let full = time(micros);
-    // 2026-12-02T06:30:00.000000Z
-    match (full.get(..10), full.get(11..16)) {
-        (Some(day), Some(hm)) => format!("{day} {hm}"),
-        _ => full,
+/// How a bin's start is labelled: `06:30` when the chart is within one
+/// day, `12-02 06:30` within a year, else `2026-12-02`; and always
+/// `2026-12-02 06:30` in a bar's tooltip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Label {
+    Time,
+    DayTime,
+    Date,
+    Full,
+}
+
+impl Label {
+    fn for_chart(chart: &Chart) -> Label {
+        let last = chart
+            .start_us
+            .saturating_add(chart.width_us.saturating_mul(chart.bins.len() as i64 - 1));
+        let (first, last) = (time(chart.start_us), time(last));
+        if chart.width_us >= 1440 * 60_000_000 || first.get(..4) != last.get(..4) {
+            Label::Date
+        } else if first.get(..10) == last.get(..10) {
+            Label::Time
+        } else {
+            Label::DayTime
+        }
+    }
+
+    fn format(self, micros: i64) -> String {
+        // 2026-12-02T06:30:00.000000Z
+        let full = time(micros);
+        let part = |range: std::ops::Range<usize>| full.get(range).unwrap_or("");
+        match self {
+            Label::Time => part(11..16).to_owned(),
+            Label::DayTime => format!("{} {}", part(5..10), part(11..16)),
+            Label::Date => part(0..10).to_owned(),
+            Label::Full => format!("{} {}", part(0..10), part(11..16)),
+        }
     }
 }
 
@@ -186,6 +216,26 @@ mod tests {
         assert_eq!(span_words(180 * 60_000_000), "3 hours");
         assert_eq!(span_words(1440 * 60_000_000), "day");
         assert_eq!(span_words(40_320 * 60_000_000), "4 weeks");
+    }
+
+    #[test]
+    fn labels_fit_the_span() {
+        let minute = 60_000_000;
+        let chart = |start_us: i64, width_us: i64, bins: usize| Chart {
+            start_us,
+            width_us,
+            bins: vec![vec![1]; bins],
+        };
+        let noon = 1_796_212_800_000_000; // 2026-12-02T12:00:00Z
+        let within_a_day = chart(noon, minute, 60);
+        assert_eq!(Label::for_chart(&within_a_day), Label::Time);
+        assert_eq!(Label::Time.format(noon), "12:00");
+        let two_days = chart(noon, 30 * minute, 96);
+        assert_eq!(Label::for_chart(&two_days), Label::DayTime);
+        assert_eq!(Label::DayTime.format(noon), "12-02 12:00");
+        let weeks = chart(noon, 1440 * minute, 30);
+        assert_eq!(Label::for_chart(&weeks), Label::Date);
+        assert_eq!(Label::Full.format(noon), "2026-12-02 12:00");
     }
 
     #[test]
