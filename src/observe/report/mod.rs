@@ -18,6 +18,14 @@
 //!   pretty-printed, however large: it is read element by element
 //!   ([`input`]).
 //!
+//! The Vercel shapes, from <https://vercel.com/docs/drains/reference/logs>
+//! (an entry's `id`, `timestamp` in ms, `requestId`, `statusCode`, `path`,
+//! `proxy`, ... and `message`, cut to its tail when too long; a drain
+//! delivers either a JSON array or NDJSON) and
+//! <https://vercel.com/docs/cli/logs> (`vercel logs --json`: one JSON
+//! object per line, whose `message` is what the function printed). Only
+//! `message` is read: our line carries everything the report needs.
+//!
 //! Every other record is skipped and counted by reason ([`Skip`]): too long
 //! (over 64 KiB: skipped without being buffered), not UTF-8, not JSON, not
 //! ours (other JSON, or a platform entry whose message is not our line),

@@ -1,24 +1,36 @@
 //! The text summary: short, aligned, with exact numbers, in a stable format
-//! (tests and scripts read it). Text from the log (routes, terms) is
-//! escaped, so a log line cannot write control sequences to a terminal.
+//! (tests and scripts read it). Routes are listed most requested first; the
+//! 5xx line says when the HTML lists only the first of them. Text from the
+//! log (routes, terms) is escaped, so a log line cannot write control
+//! sequences to a terminal. The summary of the tests' generated log:
 //!
 //! ```text
 //! books usage report
-//! period    2026-12-02T06:30:00.000000Z .. 2026-12-02T08:29:59.000000Z
-//! lines     1085 read: 1000 requests, 85 skipped
-//! skipped   2 too long, 1 not UTF-8, 20 not JSON, 30 not ours, 12 other events, 20 malformed
-//! status    2xx 900 (90.0%), 3xx 50 (5.0%), 4xx 30 (3.0%), 5xx 20 (2.0%)
-//! cache     304 share 5.0% (50 of 1000 GET/HEAD requests answered 304 Not Modified)
-//! 5xx       20 (listed in the HTML report)
+//! period    2026-12-02T06:00:00.000000Z .. 2026-12-02T08:49:43.000000Z
+//! lines     614 read: 600 requests, 14 skipped
+//! skipped   1 too long, 1 not UTF-8, 2 not JSON, 5 not ours, 3 other events, 2 malformed
+//! status    2xx 421 (70.2%), 3xx 117 (19.5%), 4xx 49 (8.2%), 5xx 13 (2.2%)
+//! cache     304 share 21.7% (117 of 540 GET/HEAD requests answered 304 Not Modified)
+//! 5xx       13 (listed in the HTML report)
 //!
 //! route                 requests    p50 ms    p95 ms    p99 ms
-//! /api/v1/books/{id}         600     0.812     1.950     2.047
-//! (all routes)              1000     0.700     1.900     2.040
+//! /api/v1/books/{id}         240     1.029     1.928     1.999
+//! /api/v1/books/search       120     1.011     1.911     1.981
+//! (no route)                  60     0.985     1.875     1.955
+//! /api/v1/auth/login          60     0.986     1.876     2.006
+//! /api/v1/books               60     0.933     1.893     1.973
+//! /api/v1/health              60     0.934     1.884     1.964
+//! (all routes)               600     1.003     1.911     1.990
 //!
 //! top search terms (exact)
-//!      120  "dune"
+//!        48  "dune"
+//!        24  "<script>alert(1)</script>"
+//!        24  "café"
+//!        24  "the hobbit"
 //! top categories (exact)
-//!       30  "travel"
+//!        45  "poetry"
+//!        30  "travel"
+//!        15  "historical-fiction"
 //!
 //! html      usage-report.html
 //! ```
@@ -81,7 +93,15 @@ fn write_summary(out: &mut String, usage: &Usage, html: &Path) -> std::fmt::Resu
         percent(hits, reads)
     )?;
     let errors = usage.status_classes()[5];
-    writeln!(out, "5xx       {errors} (listed in the HTML report)")?;
+    if usage.errors_not_listed == 0 {
+        writeln!(out, "5xx       {errors} (listed in the HTML report)")?;
+    } else {
+        let listed = errors - usage.errors_not_listed;
+        writeln!(
+            out,
+            "5xx       {errors} (the first {listed} in the log listed in the HTML report)"
+        )?;
+    }
 
     writeln!(out)?;
     write_routes(out, usage)?;
@@ -202,5 +222,36 @@ mod tests {
         assert_eq!(percent(0, 0), "-");
         assert_eq!(time(0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(escape("a\u{1b}[31m"), "a\\u{1b}[31m");
+    }
+
+    #[test]
+    fn says_when_not_every_5xx_is_listed() {
+        use crate::observe::report::record::Request;
+        use crate::observe::report::usage::Limits;
+        use std::borrow::Cow;
+
+        let mut usage = Usage::new(Limits {
+            errors: 1,
+            ..Limits::default()
+        });
+        for status in [503, 500, 200] {
+            usage.add(Ok(&Request {
+                at_us: 0,
+                request_id: Cow::Borrowed("r"),
+                method: Cow::Borrowed("GET"),
+                path: Cow::Borrowed("/"),
+                query: Cow::Borrowed(""),
+                route: None,
+                status,
+                duration_us: 1,
+                bytes: 0,
+            }));
+        }
+        let text = summary(&usage, Path::new("r.html"));
+        assert!(
+            text.contains("\n5xx       2 (the first 1 in the log listed in the HTML report)\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nhtml      r.html\n"));
     }
 }
