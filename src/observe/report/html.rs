@@ -7,10 +7,11 @@
 use std::fmt::{self, Write as _};
 
 use super::heavy::HeavyHitters;
+use super::lists::Logged;
 use super::record::Skip;
 use super::svg;
 use super::text::{ms, percent, time};
-use super::usage::{Logged, Usage};
+use super::usage::Usage;
 
 /// The page's Content-Security-Policy: nothing loads, inline styles apply.
 pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -19,41 +20,9 @@ const TOP: usize = 20;
 /// Routes with a colour of their own in the time chart; the rest share one.
 const COLOURS: usize = 8;
 
-const STYLE: &str = r#"
-:root{--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--card:#f6f8fa;--bar:#2563eb;
---s0:#2563eb;--s1:#16a34a;--s2:#d97706;--s3:#9333ea;--s4:#0891b2;--s5:#db2777;--s6:#65a30d;--s7:#6b7280;
---c1:#6b7280;--c2:#16a34a;--c3:#2563eb;--c4:#d97706;--c5:#dc2626}
-@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--card:#161b22;--bar:#4493f8;
---s0:#4493f8;--s1:#3fb950;--s2:#f0a030;--s3:#bc8cff;--s4:#39c5cf;--s5:#f778ba;--s6:#a3d94a;--s7:#9198a1;
---c1:#9198a1;--c2:#3fb950;--c3:#4493f8;--c4:#f0a030;--c5:#f85149}}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
-header,main,footer{max-width:1100px;margin:0 auto;padding:0 1rem}
-header{padding-top:1.5rem}h1{margin:0 0 .25rem;font-size:1.6rem}h2{margin:2rem 0 .5rem;font-size:1.2rem}
-nav{display:flex;flex-wrap:wrap;gap:.25rem 1rem;margin:.75rem 0;font-size:.9rem}nav a{color:var(--bar)}
-.muted,figcaption{color:var(--muted);font-size:.88rem}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(9.5rem,1fr));gap:.75rem;margin:1rem 0}
-.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .8rem}
-.card b{display:block;font-size:1.35rem;font-variant-numeric:tabular-nums}
-.card span{color:var(--muted);font-size:.85rem}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
-table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums;font-size:.9rem}
-th,td{padding:.3rem .6rem;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-th{font-weight:600;white-space:nowrap}td.n,th.n{text-align:right;white-space:nowrap}
-td.t{white-space:nowrap}td.w{word-break:break-all;min-width:12rem}
-td.barcell{width:30%;min-width:5rem}td.barcell span{display:block;height:.7rem;border-radius:2px;background:var(--bar)}
-figure{margin:0}svg{display:block;width:100%;height:auto}svg.bar{height:1.75rem;border-radius:4px}
-.grid{stroke:var(--line);stroke-width:1}.axis{fill:var(--muted);font-size:12px}
-.s0{fill:var(--s0)}.s1{fill:var(--s1)}.s2{fill:var(--s2)}.s3{fill:var(--s3)}.s4{fill:var(--s4)}.s5{fill:var(--s5)}.s6{fill:var(--s6)}.s7{fill:var(--s7)}
-.c1xx{fill:var(--c1)}.c2xx{fill:var(--c2)}.c3xx{fill:var(--c3)}.c4xx{fill:var(--c4)}.c5xx{fill:var(--c5)}
-.legend{display:flex;flex-wrap:wrap;gap:.25rem 1rem;list-style:none;padding:0;margin:.5rem 0;font-size:.85rem}
-.legend i{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.35rem;vertical-align:-.1rem}
-.legend i.s0{background:var(--s0)}.legend i.s1{background:var(--s1)}.legend i.s2{background:var(--s2)}.legend i.s3{background:var(--s3)}
-.legend i.s4{background:var(--s4)}.legend i.s5{background:var(--s5)}.legend i.s6{background:var(--s6)}.legend i.s7{background:var(--s7)}
-.legend i.c1xx{background:var(--c1)}.legend i.c2xx{background:var(--c2)}.legend i.c3xx{background:var(--c3)}.legend i.c4xx{background:var(--c4)}.legend i.c5xx{background:var(--c5)}
-footer{margin:2.5rem auto 2rem;color:var(--muted);font-size:.85rem}
-dt{font-weight:600}dd{margin:0 0 .5rem 0}
-"#;
+/// The page's style: light and dark (`prefers-color-scheme`), narrow
+/// screens (tables scroll in their own box), the chart colours.
+const STYLE: &str = include_str!("report.css");
 
 /// Text escaped for HTML content and attribute values.
 pub struct Esc<'a>(pub &'a str);
@@ -381,7 +350,7 @@ fn slowest(out: &mut String, usage: &Usage) -> fmt::Result {
 fn errors(out: &mut String, usage: &Usage) -> fmt::Result {
     out.push_str(r#"<section id="errors"><h2>Every 5xx</h2>"#);
     let rows = usage.errors();
-    let caption = if usage.errors_not_listed == 0 {
+    let caption = if usage.errors_not_listed() == 0 {
         format!(
             "All {} answers with a 5xx status, in time order.",
             rows.len()
@@ -390,15 +359,15 @@ fn errors(out: &mut String, usage: &Usage) -> fmt::Result {
         format!(
             "The first {} answers with a 5xx status in the log, in time order, and {} more not listed.",
             rows.len(),
-            usage.errors_not_listed
+            usage.errors_not_listed()
         )
     };
     requests_table(out, "errors-table", &caption, &rows)?;
-    if usage.errors_not_listed > 0 {
+    if usage.errors_not_listed() > 0 {
         write!(
             out,
             r#"<p id="errors-more">… and {} more not listed.</p>"#,
-            usage.errors_not_listed
+            usage.errors_not_listed()
         )?;
     }
     out.push_str("</section>");

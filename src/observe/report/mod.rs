@@ -59,6 +59,7 @@ pub mod heavy;
 pub mod histogram;
 mod html;
 pub mod input;
+pub mod lists;
 pub mod record;
 mod svg;
 pub mod text;

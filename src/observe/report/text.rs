@@ -93,10 +93,10 @@ fn write_summary(out: &mut String, usage: &Usage, html: &Path) -> std::fmt::Resu
         percent(hits, reads)
     )?;
     let errors = usage.status_classes()[5];
-    if usage.errors_not_listed == 0 {
+    if usage.errors_not_listed() == 0 {
         writeln!(out, "5xx       {errors} (listed in the HTML report)")?;
     } else {
-        let listed = errors - usage.errors_not_listed;
+        let listed = errors - usage.errors_not_listed();
         writeln!(
             out,
             "5xx       {errors} (the first {listed} in the log listed in the HTML report)"

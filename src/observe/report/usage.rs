@@ -4,11 +4,11 @@
 //! requests and the server errors. [`Limits`] bounds every part that could
 //! grow with the log.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 
 use super::heavy::HeavyHitters;
 use super::histogram::LatencyHistogram;
+use super::lists::{FirstN, Logged, MAX_LABEL_BYTES, Slowest, clip};
 use super::record::{Request, Skip};
 use super::timeline::Timeline;
 use crate::domain::category_slug;
@@ -44,10 +44,6 @@ impl Default for Limits {
 pub const NO_ROUTE: &str = "(no route)";
 /// The label of routes past [`Limits::routes`].
 pub const OTHER_ROUTES: &str = "(other routes)";
-/// The most bytes kept of any logged text (path, query, request id).
-pub const MAX_KEPT_BYTES: usize = 1024;
-/// The most bytes kept of a search term or category.
-pub const MAX_TERM_BYTES: usize = 200;
 
 /// One route's numbers.
 #[derive(Debug, Clone)]
@@ -60,19 +56,6 @@ pub struct RouteUsage {
     pub not_modified: u64,
     /// Requests answered 5xx.
     pub server_errors: u64,
-}
-
-/// A request kept for a list (slowest, server errors).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Logged {
-    pub at_us: i64,
-    pub request_id: String,
-    pub method: String,
-    pub path: String,
-    pub query: String,
-    pub route: Option<String>,
-    pub status: u16,
-    pub duration_us: u64,
 }
 
 /// Everything the report shows.
@@ -96,9 +79,8 @@ pub struct Usage {
     pub timeline: Timeline,
     pub terms: HeavyHitters,
     pub categories: HeavyHitters,
-    slowest: BinaryHeap<Reverse<Slow>>,
-    errors: Vec<Logged>,
-    pub errors_not_listed: u64,
+    slowest: Slowest,
+    errors: FirstN,
 }
 
 impl Default for Usage {
@@ -124,9 +106,8 @@ impl Usage {
             timeline: Timeline::default(),
             terms: HeavyHitters::new(limits.top_slots),
             categories: HeavyHitters::new(limits.top_slots),
-            slowest: BinaryHeap::new(),
-            errors: Vec::new(),
-            errors_not_listed: 0,
+            slowest: Slowest::new(limits.slowest),
+            errors: FirstN::new(limits.errors),
         }
     }
 
@@ -192,16 +173,17 @@ impl Usage {
 
     /// The slowest requests, slowest first (ties: in log order).
     pub fn slowest(&self) -> Vec<&Logged> {
-        let mut slow: Vec<&Slow> = self.slowest.iter().map(|Reverse(s)| s).collect();
-        slow.sort_by(|a, b| b.cmp(a));
-        slow.into_iter().map(|s| &s.request).collect()
+        self.slowest.list()
     }
 
     /// The server errors listed, in time order (ties: in log order).
     pub fn errors(&self) -> Vec<&Logged> {
-        let mut errors: Vec<&Logged> = self.errors.iter().collect();
-        errors.sort_by_key(|e| e.at_us);
-        errors
+        self.errors.list()
+    }
+
+    /// The server errors past [`Limits::errors`], counted but not listed.
+    pub fn errors_not_listed(&self) -> u64 {
+        self.errors.not_kept()
     }
 
     fn add_request(&mut self, request: &Request<'_>) {
@@ -227,19 +209,15 @@ impl Usage {
         self.timeline.add(request.at_us, series);
 
         self.count_terms(request);
-        self.keep_slow(request);
+        self.slowest.offer(request);
         if request.status >= 500 {
-            if self.errors.len() < self.limits.errors {
-                self.errors.push(logged(request));
-            } else {
-                self.errors_not_listed += 1;
-            }
+            self.errors.offer(request);
         }
     }
 
     /// The index of the route's usage, added if new.
     fn route(&mut self, route: Option<&str>) -> usize {
-        let name = route.map_or(NO_ROUTE, |r| clip(r, MAX_TERM_BYTES));
+        let name = route.map_or(NO_ROUTE, |r| clip(r, MAX_LABEL_BYTES));
         if let Some(&index) = self.route_index.get(name) {
             return index;
         }
@@ -276,11 +254,11 @@ impl Usage {
                 "q" | "title" if search => {
                     let term = normalize_term(&value);
                     if !term.is_empty() {
-                        self.terms.offer(clip(&term, MAX_TERM_BYTES));
+                        self.terms.offer(clip(&term, MAX_LABEL_BYTES));
                     }
                 }
                 "category" => {
-                    let slug = category_slug(clip(&value, MAX_TERM_BYTES));
+                    let slug = category_slug(clip(&value, MAX_LABEL_BYTES));
                     if !slug.is_empty() {
                         self.categories.offer(&slug);
                     }
@@ -288,62 +266,6 @@ impl Usage {
                 _ => {}
             }
         }
-    }
-
-    fn keep_slow(&mut self, request: &Request<'_>) {
-        let key = (request.duration_us, Reverse(self.requests));
-        if self.slowest.len() < self.limits.slowest {
-            let request = logged(request);
-            self.slowest.push(Reverse(Slow { key, request }));
-        } else if self
-            .slowest
-            .peek()
-            .is_some_and(|Reverse(min)| key > min.key)
-        {
-            let request = logged(request);
-            self.slowest.pop();
-            self.slowest.push(Reverse(Slow { key, request }));
-        }
-    }
-}
-
-/// A slow request, ordered by duration, then earliest first.
-#[derive(Debug, Clone)]
-struct Slow {
-    key: (u64, Reverse<u64>),
-    request: Logged,
-}
-
-impl PartialEq for Slow {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-impl Eq for Slow {}
-impl PartialOrd for Slow {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Slow {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.key.cmp(&other.key)
-    }
-}
-
-fn logged(request: &Request<'_>) -> Logged {
-    Logged {
-        at_us: request.at_us,
-        request_id: clip(&request.request_id, MAX_KEPT_BYTES).to_owned(),
-        method: clip(&request.method, MAX_TERM_BYTES).to_owned(),
-        path: clip(&request.path, MAX_KEPT_BYTES).to_owned(),
-        query: clip(&request.query, MAX_KEPT_BYTES).to_owned(),
-        route: request
-            .route
-            .as_deref()
-            .map(|r| clip(r, MAX_TERM_BYTES).to_owned()),
-        status: request.status,
-        duration_us: request.duration_us,
     }
 }
 
@@ -358,18 +280,6 @@ pub fn normalize_term(value: &str) -> String {
         term.extend(word.chars().flat_map(char::to_lowercase));
     }
     term
-}
-
-/// At most `max` bytes of `text`, cut at a character boundary.
-fn clip(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]
@@ -422,26 +332,6 @@ mod tests {
     }
 
     #[test]
-    fn slowest_keeps_the_longest_and_the_earliest_of_ties() {
-        let mut usage = Usage::new(Limits {
-            slowest: 3,
-            ..Limits::default()
-        });
-        for (at, us) in [5, 9, 1, 9, 7, 9, 2, 8].into_iter().enumerate() {
-            let mut r = request(None, "", 200, us);
-            r.at_us = at as i64;
-            usage.add(Ok(&r));
-        }
-        let slow: Vec<(u64, i64)> = usage
-            .slowest()
-            .iter()
-            .map(|l| (l.duration_us, l.at_us))
-            .collect();
-        assert_eq!(slow, [(9, 1), (9, 3), (9, 5)]);
-        assert_eq!(usage.routes()[0].name, NO_ROUTE);
-    }
-
-    #[test]
     fn routes_past_the_limit_are_pooled() {
         let mut usage = Usage::new(Limits {
             routes: 3,
@@ -471,18 +361,11 @@ mod tests {
         usage.add(Err(Skip::NotJson));
         assert_eq!(usage.errors().len(), 2);
         assert_eq!(usage.errors()[0].duration_us, 1);
-        assert_eq!(usage.errors_not_listed, 1);
+        assert_eq!(usage.errors_not_listed(), 1);
         assert_eq!(
             (usage.records, usage.requests, usage.skipped_total()),
             (4, 3, 1)
         );
         assert_eq!(usage.status_classes()[5], 3);
-    }
-
-    #[test]
-    fn clip_cuts_at_a_character_boundary() {
-        assert_eq!(clip("héllo", 2), "h");
-        assert_eq!(clip("héllo", 3), "hé");
-        assert_eq!(clip("abc", 10), "abc");
     }
 }
