@@ -3,8 +3,8 @@
 //! numbers the summary printed, loads nothing (no request at all, so none
 //! to another origin), logs no console error (a Content-Security-Policy
 //! violation would be one), runs no script (a search term holding
-//! `<script>` stays text), and fits a phone's width. Screenshots go to
-//! `target/usage-report/`.
+//! `<script>` stays text), fits a phone's width and turns dark with the
+//! system. Screenshots go to `target/usage-report/`.
 //!
 //! Skipped, with a message, where Chromium or chromedriver is missing (see
 //! [`crate::browser`]).
@@ -89,6 +89,24 @@ async fn the_html_report_opens_offline_with_the_summary_numbers() {
         .script("document.getElementById('latency').scrollIntoView();")
         .await;
     session.screenshot("phone-latency.png").await;
+
+    // Dark mode follows the system's (emulated through Chromium's DevTools
+    // protocol, which chromedriver passes on).
+    session
+        .post(
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": "dark"}]}}),
+        )
+        .await;
+    let background = session
+        .script("return getComputedStyle(document.body).backgroundColor;")
+        .await;
+    assert_eq!(background, json!("rgb(13, 17, 23)"));
+    session
+        .script("document.getElementById('over-time').scrollIntoView();")
+        .await;
+    session.screenshot("phone-dark.png").await;
 
     // Nothing was loaded from anywhere, and the console stayed clean.
     let loaded = session.assert_local_only("file://").await;

@@ -171,8 +171,9 @@ fn over_time(out: &mut String, usage: &Usage) -> fmt::Result {
             series_of[index] = shown.min(names.len() - 1);
         }
     }
-    out.push_str("<figure>");
+    out.push_str(r#"<figure><div class="scroll">"#);
     svg::time_chart(out, &chart, &names, &series_of);
+    out.push_str("</div>");
     write!(
         out,
         r#"<figcaption>Requests per {}, {} (UTC); hover a bar for its count.</figcaption></figure><ul class="legend">"#,
