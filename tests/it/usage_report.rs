@@ -552,9 +552,12 @@ fn a_missing_file_fails_clearly_and_writes_nothing() {
     let output = usage_report(&args, None);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains(&format!("cannot open {}", missing.display())),
-        "{stderr}"
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: cannot open {}: No such file or directory (os error 2)",
+            missing.display()
+        )
     );
     assert!(output.stdout.is_empty());
     assert!(!html.exists());
@@ -572,4 +575,21 @@ fn an_empty_log_is_a_report_of_nothing() {
     assert!(summary.contains("lines     0 read: 0 requests, 0 skipped\n"));
     assert!(summary.contains("top search terms: none\n"));
     assert!(html.is_file());
+}
+
+#[test]
+fn an_unwritable_report_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("no-such-dir").join("report.html");
+    let output = usage_report(&["--html".as_ref(), html.as_os_str()], Some(b""));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: cannot write {}: ", html.display())),
+        "{stderr}"
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "no summary naming a report that is not there"
+    );
 }

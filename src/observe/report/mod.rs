@@ -72,14 +72,15 @@ use std::path::{Path, PathBuf};
 pub use record::Skip;
 pub use usage::{Limits, Usage};
 
-/// An input that could not be read, or a report that could not be written.
+/// An input that could not be read, or a report that could not be written
+/// (the I/O error is the source: `{:#}` shows both).
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot open {path}: {source}")]
+    #[error("cannot open {}", path.display())]
     Open { path: PathBuf, source: io::Error },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {}", path.display())]
     Read { path: PathBuf, source: io::Error },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {}", path.display())]
     Write { path: PathBuf, source: io::Error },
 }
 
