@@ -16,7 +16,7 @@
 //!   cache policy, middleware) and the OpenAPI document.
 //! - [`ml`]: text features, the train/test split, the category model and its card.
 //! - [`auth`]: accounts (argon2id), HS256 tokens and their settings.
-//! - [`observe`]: the JSON log lines (tracing).
+//! - [`observe`]: the JSON log lines (tracing), and the usage report over them.
 //! - [`handlers`]: one function per endpoint over the store.
 //! - [`adapters`]: the Vercel function entry point and the local server.
 //! - [`hex`]: lowercase hex text of digests (content hash, ETags).

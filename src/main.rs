@@ -1,5 +1,5 @@
 //! The `books` command line: scrape | build-db | validate | diff | train |
-//! hash-password | serve.
+//! hash-password | serve | usage-report.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -127,6 +127,21 @@ enum Command {
         #[arg(long, default_value = books::CANONICAL_BASE_URL)]
         scrape_base_url: url::Url,
     },
+    /// Read request log lines and write an HTML report and a text summary.
+    ///
+    /// Reads our JSON log lines as `books serve` prints them, and Vercel
+    /// log entries whose `message` is one (Log Drain NDJSON or JSON arrays,
+    /// `vercel logs --json`), plain or gzip. Other lines are skipped and
+    /// counted by reason; a malformed line is never an error. Memory stays
+    /// bounded whatever the log's size. Exits non-zero only when an input
+    /// cannot be read or the report cannot be written.
+    UsageReport {
+        /// Log files (`-` is stdin); stdin when none is given.
+        logs: Vec<PathBuf>,
+        /// Where the self-contained HTML report goes.
+        #[arg(long, default_value = "usage-report.html")]
+        html: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -165,6 +180,7 @@ fn main() -> ExitCode {
             db,
             scrape_base_url,
         } => books::adapters::server::run_blocking(addr, &db, scrape_base_url),
+        Command::UsageReport { logs, html } => usage_report(&logs, &html),
     };
     match result {
         Ok(code) => code,
@@ -432,6 +448,16 @@ fn train(
         model.classifier.classes.len(),
         model.vectorizer.len()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `books usage-report`: the HTML report to `html`, then the summary on stdout.
+fn usage_report(logs: &[PathBuf], html: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use books::observe::report;
+
+    let usage = report::read_logs(logs, report::Limits::default())?;
+    report::write_html(&usage, html)?;
+    print!("{}", report::summary(&usage, html));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -31,6 +31,9 @@ mod scraping;
 mod server;
 mod similar;
 mod store;
+mod usage_report;
+#[cfg(unix)]
+mod usage_report_browser;
 mod validate_cli;
 #[cfg(unix)]
 mod vercel_package;
