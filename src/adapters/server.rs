@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use futures::future::BoxFuture;
 use http::header;
 use hyper::server::conn::http1;
@@ -46,7 +46,6 @@ use crate::scrape::client::ClientConfig;
 use crate::scrape::crawl::DEFAULT_CONCURRENCY;
 use crate::scraping::{GitHubConfig, LocalScrapeConfig, LocalScraper, ScrapeTrigger};
 use crate::store::publish::DB_FILE_NAME;
-use axum::response::IntoResponse as _;
 
 /// The limits of one server.
 #[derive(Debug, Clone, Copy)]
@@ -143,7 +142,7 @@ pub fn app(state: AppState) -> CompressWhenAsked {
     app_with_metrics(state, MetricsAccess::from_env())
 }
 
-/// [`app`], with `/metrics` open to `access`.
+/// [`app`], with `/metrics` open to `access` (tests give their own).
 pub fn app_with_metrics(state: AppState, access: MetricsAccess) -> CompressWhenAsked {
     crate::observe::metrics::install();
     let routes = app::routes_only(&Route::ALL)
@@ -251,7 +250,6 @@ pub async fn serve<S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    // Each connection's requests carry its peer's address (for `/metrics`).
     let service = app::service(app);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
@@ -286,6 +284,7 @@ pub async fn serve<S>(
             .keep_alive(true)
             .serve_connection(
                 TokioIo::new(stream),
+                // The peer's address, for `/metrics`.
                 TowerToHyperService::new(WithPeer {
                     inner: service.clone(),
                     peer,

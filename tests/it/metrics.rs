@@ -118,7 +118,7 @@ fn prometheus_tool(name: &str, test: &str) -> Option<PathBuf> {
 
 /// The value of the one sample `series` (name and labels exactly as
 /// exposed), if present.
-fn sample(exposition: &str, series: &str) -> Option<f64> {
+pub fn sample(exposition: &str, series: &str) -> Option<f64> {
     exposition.lines().find_map(|line| {
         let value = line.strip_prefix(series)?.strip_prefix(' ')?;
         value.trim().parse().ok()

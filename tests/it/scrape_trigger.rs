@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::app::{ADMIN, Reply, auth_env, committed_db};
 use crate::common::{BOOKS, Fault, Site, product_path};
+use crate::metrics::sample;
 use crate::served::Served;
 
 /// The committed data, copied into a fresh directory the server may replace.
@@ -194,6 +195,37 @@ async fn a_triggered_scrape_replaces_the_served_data_without_a_failed_request() 
         answered + failed
     );
     assert!(answered > 20, "only {answered} requests during the scrape");
+
+    // The metrics tell the same story, and name the new data.
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    for (series, value) in [
+        (
+            "books_scrape_triggers_total{mode=\"in-process\",outcome=\"started\"}",
+            1.0,
+        ),
+        (
+            "books_scrape_triggers_total{mode=\"in-process\",outcome=\"already_running\"}",
+            1.0,
+        ),
+        ("books_scrape_runs_total{outcome=\"succeeded\"}", 1.0),
+        (
+            "books_scrape_run_duration_seconds_count{outcome=\"succeeded\"}",
+            1.0,
+        ),
+        ("books_data_books", f64::from(BOOKS)),
+    ] {
+        assert_eq!(sample(&metrics, series), Some(value), "{series}\n{metrics}");
+    }
+    let new_hash = run["content_hash"].as_str().expect("hash");
+    assert!(
+        metrics.contains(&format!("books_data_info{{content_hash=\"{new_hash}\"")),
+        "{metrics}"
+    );
     let logs = server.stop();
     assert!(
         logs.contains("\"event\":\"scrape_run_finished\""),
@@ -234,6 +266,17 @@ async fn a_failed_scrape_leaves_the_served_data_and_the_files_untouched() {
     assert_eq!(reply.status, 202, "{}", reply.text);
     finished_run(&server, &token).await;
     assert_eq!(snapshot(data.path()), files);
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics body");
+    assert_eq!(
+        sample(&metrics, "books_scrape_runs_total{outcome=\"failed\"}"),
+        Some(2.0),
+        "{metrics}"
+    );
 }
 
 /// The trigger's body is optional (none, or `null`); anything else is a
