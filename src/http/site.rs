@@ -39,6 +39,13 @@ pub const ASSETS: &[Asset] = &[
     asset!("assets/docs.css", "text/css; charset=utf-8"),
     asset!("dashboard.html", "text/html; charset=utf-8"),
     asset!("assets/dashboard.js", "text/javascript; charset=utf-8"),
+    asset!("assets/dashboard/svg.js", "text/javascript; charset=utf-8"),
+    asset!("assets/dashboard/page.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "assets/dashboard/charts.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("assets/dashboard/live.js", "text/javascript; charset=utf-8"),
     asset!("assets/dashboard.css", "text/css; charset=utf-8"),
     asset!(
         "assets/swagger-ui/swagger-ui-bundle.js",

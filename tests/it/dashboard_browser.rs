@@ -359,10 +359,21 @@ async fn dashboard_shows_the_committed_catalogue_from_the_api() {
 
     // Only this origin, /metrics among what it read; no console errors.
     let loaded = session.assert_local_only(&origin).await;
-    assert!(
-        loaded.iter().any(|u| u.ends_with("/assets/dashboard.js")),
-        "{loaded:?}"
-    );
+    // The page's module and the four it imports.
+    for script in [
+        "dashboard.js",
+        "dashboard/svg.js",
+        "dashboard/page.js",
+        "dashboard/charts.js",
+        "dashboard/live.js",
+    ] {
+        assert!(
+            loaded
+                .iter()
+                .any(|u| u.ends_with(&format!("/assets/{script}"))),
+            "{script}: {loaded:?}"
+        );
+    }
     assert!(
         loaded.iter().any(|u| *u == format!("{origin}/metrics")),
         "{loaded:?}"
