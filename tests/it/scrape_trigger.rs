@@ -197,12 +197,7 @@ async fn a_triggered_scrape_replaces_the_served_data_without_a_failed_request() 
     assert!(answered > 20, "only {answered} requests during the scrape");
 
     // The metrics tell the same story, and name the new data.
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
+    let metrics = server.text("/metrics").await;
     for (series, value) in [
         (
             "books_scrape_triggers_total{mode=\"in-process\",outcome=\"started\"}",
@@ -266,12 +261,7 @@ async fn a_failed_scrape_leaves_the_served_data_and_the_files_untouched() {
     assert_eq!(reply.status, 202, "{}", reply.text);
     finished_run(&server, &token).await;
     assert_eq!(snapshot(data.path()), files);
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("metrics body");
+    let metrics = server.text("/metrics").await;
     assert_eq!(
         sample(&metrics, "books_scrape_runs_total{outcome=\"failed\"}"),
         Some(2.0),

@@ -81,6 +81,17 @@ impl Served {
         format!("http://{}{path_and_query}", self.addr)
     }
 
+    /// The body of `GET path_and_query`.
+    pub async fn text(&self, path_and_query: &str) -> String {
+        reqwest::get(self.url(path_and_query))
+            .await
+            .and_then(|response| response.error_for_status())
+            .expect("GET answered")
+            .text()
+            .await
+            .expect("body read")
+    }
+
     /// Everything the process logged so far.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

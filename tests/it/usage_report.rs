@@ -15,6 +15,16 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::json;
 
+/// Why the report skips a line, in the order its summary lists them.
+const SKIP_REASONS: [&str; 6] = [
+    "too long",
+    "not UTF-8",
+    "not JSON",
+    "not ours",
+    "other events",
+    "malformed",
+];
+
 /// 2026-12-02T06:00:00Z, in microseconds since the epoch.
 const START_US: i64 = 1_796_191_200_000_000;
 const SEARCH: &str = "/api/v1/books/search";
@@ -314,15 +324,7 @@ pub fn expected_summary(g: &Generated, html: &Path) -> String {
         reqs.len()
     )
     .unwrap();
-    let reasons = [
-        "too long",
-        "not UTF-8",
-        "not JSON",
-        "not ours",
-        "other events",
-        "malformed",
-    ];
-    let reasons: Vec<String> = reasons
+    let reasons: Vec<String> = SKIP_REASONS
         .iter()
         .map(|r| format!("{} {r}", g.skipped.get(r).copied().unwrap_or(0)))
         .collect();
@@ -444,14 +446,7 @@ fn the_summary_of_a_mixed_log_is_exact() {
     let want = expected_summary(&g, &html);
     assert_eq!(summary, want, "got:\n{summary}\nwant:\n{want}");
     // The generator did make every kind of line.
-    for reason in [
-        "too long",
-        "not UTF-8",
-        "not JSON",
-        "not ours",
-        "other events",
-        "malformed",
-    ] {
+    for reason in SKIP_REASONS {
         assert!(g.skipped[reason] > 0, "{reason}");
     }
     assert!(
