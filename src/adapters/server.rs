@@ -142,7 +142,7 @@ pub fn app(state: AppState) -> CompressWhenAsked {
     app_with_metrics(state, MetricsAccess::from_env())
 }
 
-/// [`app`], with `/metrics` open to `access` (tests give their own).
+/// [`app()`], with `/metrics` open to `access` (tests give their own).
 pub fn app_with_metrics(state: AppState, access: MetricsAccess) -> CompressWhenAsked {
     crate::observe::metrics::install();
     let routes = app::routes_only(&Route::ALL)
