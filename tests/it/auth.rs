@@ -412,16 +412,21 @@ async fn the_auth_suite_leaves_no_secret_in_the_logs() {
             .map(|a| serde_json::from_str::<Value>(&a.0).unwrap()["detail"].clone()),
         Some(json!("the username or password is wrong"))
     );
-    let median = |samples: &mut Vec<Duration>| {
-        samples.sort();
-        samples[samples.len() / 2].as_secs_f64()
+    // The fastest of each: load on a shared machine only ever adds time,
+    // so the minimum is the steadiest estimate of the work done.
+    let fastest = |samples: &[Duration]| {
+        samples
+            .iter()
+            .min()
+            .expect("sign-ins were timed")
+            .as_secs_f64()
     };
-    let (known, unknown) = (median(&mut times[0]), median(&mut times[1]));
+    let (known, unknown) = (fastest(&times[0]), fastest(&times[1]));
     // Each runs one argon2 verification of some tens of ms; a shortcut for
     // unknown names would be over a hundred times faster.
     assert!(
-        (0.5..2.0).contains(&(unknown / known)),
-        "unknown user {unknown:.4}s vs wrong password {known:.4}s"
+        (0.2..5.0).contains(&(unknown / known)),
+        "unknown user {unknown:.4}s vs wrong password {known:.4}s (fastest of 8 each)"
     );
 
     // Bad bodies on both routes: 4xx problems, never a sign-in.
