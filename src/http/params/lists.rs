@@ -170,3 +170,33 @@ pub fn fts_expression(text: &str) -> Option<String> {
     expression.push(format!("\"{last}\"*"));
     Some(expression.join(" "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(raw: &str, allowed: &[&str]) -> Result<QueryParams, ApiError> {
+        QueryParams::parse(Some(raw), allowed)
+    }
+
+    #[test]
+    fn fts_expressions_are_quoted_words() {
+        assert_eq!(
+            fts_expression("light attic").unwrap(),
+            "\"light\" \"attic\"*"
+        );
+        assert_eq!(fts_expression("\" OR NEAR(").unwrap(), "\"OR\" \"NEAR\"*");
+        assert_eq!(fts_expression("--- !!"), None);
+    }
+
+    #[test]
+    fn price_range_needs_a_bound_and_order() {
+        let pr = |raw| BookListParams::price_range(&q(raw, BookListParams::PRICE_RANGE).unwrap());
+        assert!(pr("").is_err());
+        assert!(pr("min=10&max=5").is_err());
+        assert!(pr("min=10&min_price=11").is_err());
+        let (query, _) = pr("min_price=10&max=20").unwrap();
+        assert_eq!(query.min_price, Some(Price::from_pence(1000)));
+        assert_eq!(query.max_price, Some(Price::from_pence(2000)));
+    }
+}
