@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use crate::auth::AuthConfig;
 use crate::http::{AppState, Route};
 use crate::ml::model::locate_model;
+use crate::ml::serving::{ModelServing, ServingConfig};
 use crate::ml::{ModelError, ModelFile};
 use crate::scraping::{ConfigError, GitHubActions, GitHubConfig, ScrapeTrigger};
 use crate::store::{Store, StoreError};
@@ -70,8 +71,21 @@ pub fn open_store(path: &Path) -> Result<Store, StoreError> {
 #[inline(always)]
 pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
     let mut state = AppState::new(open_store(db));
-    if routes.iter().any(|route| route.uses_model()) {
+    let serving = routes
+        .iter()
+        .any(|route| route.uses_model_serving())
+        .then(load_serving)
+        .flatten();
+    // In orchestrator mode predictions never read the model file; the card
+    // and the feature dictionary still may.
+    let reads_file = |route: &&Route| {
+        route.uses_model() && !(serving.is_some() && **route == Route::MlPredictions)
+    };
+    if routes.iter().any(|route| reads_file(&route)) {
         state = state.with_model(load_model(&locate_model(db)));
+    }
+    if let Some(serving) = serving {
+        state = state.with_serving(serving);
     }
     if routes.iter().any(|route| route.uses_auth()) {
         state = state.with_auth(load_auth());
@@ -128,6 +142,32 @@ pub fn load_auth() -> Option<AuthConfig> {
             None
         }
     }
+}
+
+/// The model endpoint's client when `BOOKS_MODEL_SERVING_URL` sets one
+/// (orchestrator mode), logging the outcome; `Some(Err)` when the setting is
+/// wrong, so predictions answer 503 instead of quietly using the file.
+pub fn load_serving() -> Option<Result<ModelServing, String>> {
+    let configured = ServingConfig::from_env()
+        .transpose()?
+        .and_then(ModelServing::new);
+    match &configured {
+        Ok(serving) => {
+            let config = serving.config();
+            tracing::info!(
+                event = "model_serving_configured",
+                url = config.shown().as_str(),
+                connect_timeout_ms = config.connect_timeout.as_millis() as u64,
+                timeout_ms = config.timeout.as_millis() as u64,
+                max_connections = config.max_connections as u64
+            );
+        }
+        Err(reason) => tracing::error!(
+            event = "model_serving_not_configured",
+            reason = reason.as_str()
+        ),
+    }
+    Some(configured)
 }
 
 /// Loads the model file once for the process, logging the outcome.

@@ -11,7 +11,8 @@ use crate::http::error::ApiError;
 use crate::http::params::TrainingDataParams;
 use crate::ml::card::ModelCard;
 use crate::ml::dataset::{self, Row};
-use crate::ml::model::{ModelFile, Prediction};
+use crate::ml::model::{MODEL_NAME, ModelFile, Prediction};
+use crate::ml::serving::{ModelServing, SERVED_BY_MLFLOW, ServedModel, ServingError};
 use crate::observe::metrics;
 use crate::observe::timing::{self, Phase};
 use crate::store::Store;
@@ -95,7 +96,9 @@ pub struct ModelRef {
     pub name: String,
     /// The model file's content hash.
     pub version: String,
-    /// `model-file`: the API loaded the model file itself.
+    /// `model-file`: the API loaded the model file itself; `mlflow`: the
+    /// model endpoint (`BOOKS_MODEL_SERVING_URL`) answered.
+    #[schema(examples("model-file", "mlflow"))]
     pub served_by: &'static str,
 }
 
@@ -115,44 +118,44 @@ pub struct BookPrediction {
     pub prediction: Prediction,
 }
 
-/// Predicts every book of `request`, listing the `top` best categories.
-pub fn predict(
-    model: &ModelFile,
+/// One book to predict: its id when it was asked for by id, and its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookText {
+    pub book_id: Option<u32>,
+    pub title: String,
+    pub description: String,
+}
+
+/// The books `request` asks about, in order: its instances as given, or the
+/// catalogue's books by id (an unknown id is a 422 naming it).
+pub fn books_to_predict(
     store: Option<&Store>,
-    request: &PredictionRequest,
-    top: u32,
-) -> Result<PredictionResponse, ApiError> {
-    let top = top as usize;
-    // The model's time alone, for Server-Timing and the metrics.
-    let mut model_time = Duration::ZERO;
-    let mut predict = |title: &str, description: &str| {
-        let started = Instant::now();
-        let prediction = model.predict(title, description, top);
-        model_time += started.elapsed();
-        prediction
-    };
-    let predictions = match (&request.instances, &request.book_ids) {
-        (Some(instances), _) => instances
-            .iter()
-            .map(|i| BookPrediction {
+    request: PredictionRequest,
+) -> Result<Vec<BookText>, ApiError> {
+    match (request.instances, request.book_ids) {
+        (Some(instances), _) => Ok(instances
+            .into_iter()
+            .map(|i| BookText {
                 book_id: None,
-                prediction: predict(&i.title, &i.description),
+                title: i.title,
+                description: i.description,
             })
-            .collect(),
+            .collect()),
         (None, Some(ids)) => {
             let store = store.ok_or(ApiError::UNAVAILABLE)?;
-            let mut predictions = Vec::with_capacity(ids.len());
+            let mut books = Vec::with_capacity(ids.len());
             let mut missing = Vec::new();
-            for &id in ids {
+            for id in ids {
                 let book = BookId::new(id)
                     .ok()
                     .map(|id| store.book(id))
                     .transpose()?
                     .flatten();
                 match book {
-                    Some(book) => predictions.push(BookPrediction {
+                    Some(book) => books.push(BookText {
                         book_id: Some(id),
-                        prediction: predict(&book.title, &book.description),
+                        title: book.title,
+                        description: book.description,
                     }),
                     None => missing.push(id.to_string()),
                 }
@@ -163,16 +166,79 @@ pub fn predict(
                     detail: format!("no book has id {}", missing.join(", ")),
                 });
             }
-            predictions
+            Ok(books)
         }
-        (None, None) => Vec::new(),
-    };
-    timing::record(Phase::Model, model_time);
-    metrics::predicted(&model.name, predictions.len(), model_time);
-    Ok(PredictionResponse {
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
+/// Phase 1: predicts `books` with the model file, listing the `top` best
+/// categories.
+pub fn predict(model: &ModelFile, books: &[BookText], top: u32) -> PredictionResponse {
+    let started = Instant::now();
+    let predictions = books
+        .iter()
+        .map(|book| BookPrediction {
+            book_id: book.book_id,
+            prediction: model.predict(&book.title, &book.description, top as usize),
+        })
+        .collect::<Vec<_>>();
+    predicted(&model.name, predictions.len(), started.elapsed());
+    PredictionResponse {
         model: model_ref(model),
         predictions,
+    }
+}
+
+/// Phase 2: sends `books` to the model endpoint and shapes its answer as
+/// phase 1 does. Its failures are 502s and 504s, never passed on verbatim.
+pub async fn predict_served(
+    serving: &ModelServing,
+    books: &[BookText],
+    top: u32,
+) -> Result<PredictionResponse, ApiError> {
+    let texts: Vec<(&str, &str)> = books
+        .iter()
+        .map(|b| (b.title.as_str(), b.description.as_str()))
+        .collect();
+    let started = Instant::now();
+    let batch = serving.predict(&texts).await.map_err(gateway_error)?;
+    predicted(MODEL_NAME, books.len(), started.elapsed());
+    let predictions = books
+        .iter()
+        .zip(batch.rows)
+        .map(|(book, row)| {
+            let (classes, probabilities): (Vec<String>, Vec<f64>) = row.into_iter().unzip();
+            BookPrediction {
+                book_id: book.book_id,
+                prediction: Prediction::ranked(&classes, probabilities, top as usize),
+            }
+        })
+        .collect();
+    Ok(PredictionResponse {
+        model: ModelRef {
+            name: MODEL_NAME.to_owned(),
+            version: batch.version,
+            served_by: SERVED_BY_MLFLOW,
+        },
+        predictions,
     })
+}
+
+/// The model's time, for Server-Timing and the metrics (the model
+/// endpoint's includes the network).
+fn predicted(model: &str, books: usize, elapsed: Duration) {
+    timing::record(Phase::Model, elapsed);
+    metrics::predicted(model, books, elapsed);
+}
+
+/// A failed call to the model endpoint as the client sees it.
+pub fn gateway_error(error: ServingError) -> ApiError {
+    let detail = error.to_string();
+    match error {
+        ServingError::Timeout(_) => ApiError::GatewayTimeout { detail },
+        _ => ApiError::BadGateway { detail },
+    }
 }
 
 pub fn model_ref(model: &ModelFile) -> ModelRef {
@@ -193,17 +259,42 @@ pub struct ModelView {
     /// The categories it predicts.
     pub classes: Vec<String>,
     pub vocabulary_terms: usize,
+    /// Who answers `/ml/predictions`: `model-file` (this API) or `mlflow`
+    /// (the model endpoint).
+    #[schema(examples("model-file", "mlflow"))]
+    pub served_by: &'static str,
+    /// Where this description comes from: `model-file` (the file bundled
+    /// with the API) or `served-model` (the model endpoint's own answer).
+    #[schema(examples("model-file", "served-model"))]
+    pub card_source: &'static str,
     pub card: ModelCard,
 }
 
-pub fn model_view(model: &ModelFile) -> ModelView {
+/// The view of the bundled model file; `served_by` says who predicts.
+pub fn model_view(model: &ModelFile, served_by: &'static str) -> ModelView {
     ModelView {
         name: model.name.clone(),
         version: model.version.clone(),
         format: model.format.clone(),
         classes: model.classifier.classes.clone(),
         vocabulary_terms: model.vectorizer.len(),
+        served_by,
+        card_source: "model-file",
         card: model.card.clone(),
+    }
+}
+
+/// The view of the model the endpoint serves, from its own description.
+pub fn served_model_view(model: ServedModel) -> ModelView {
+    ModelView {
+        name: model.name,
+        version: model.version,
+        format: model.format,
+        classes: model.classes,
+        vocabulary_terms: model.vocabulary_terms,
+        served_by: SERVED_BY_MLFLOW,
+        card_source: "served-model",
+        card: model.card,
     }
 }
 

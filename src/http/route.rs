@@ -208,6 +208,13 @@ impl Route {
         )
     }
 
+    /// Whether the route talks to the model endpoint in orchestrator mode
+    /// (`BOOKS_MODEL_SERVING_URL`): predictions through it, the model card
+    /// from it, and health pings it.
+    pub const fn uses_model_serving(self) -> bool {
+        matches!(self, Route::MlPredictions | Route::MlModel | Route::Health)
+    }
+
     /// Whether the route needs the authentication settings: it signs in, or
     /// only some callers may call it. The other functions never read them.
     pub const fn uses_auth(self) -> bool {

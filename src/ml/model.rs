@@ -17,7 +17,7 @@ use thiserror::Error;
 use utoipa::ToSchema;
 
 use super::card::ModelCard;
-use super::linear::LinearClassifier;
+use super::linear::{LinearClassifier, rank};
 use super::text::{Vectorizer, book_text};
 
 /// The `format` a reader of this file must understand.
@@ -174,16 +174,29 @@ impl ModelFile {
     /// Predicts the category of one book from its title and description.
     pub fn predict(&self, title: &str, description: &str, top: usize) -> Prediction {
         let x = self.vectorizer.transform(&book_text(title, description));
-        let ranked = self.classifier.ranked(&x);
-        let class = |(c, p): (usize, f64)| ClassProbability {
-            category: self.classifier.classes[c].clone(),
+        Prediction::ranked(
+            &self.classifier.classes,
+            self.classifier.probabilities(&x),
+            top,
+        )
+    }
+}
+
+impl Prediction {
+    /// The prediction for the `probabilities` of `classes` (sorted, one
+    /// probability each, at least one): the most probable first, ties by
+    /// class order, which is by name.
+    pub fn ranked<S: AsRef<str>>(classes: &[S], probabilities: Vec<f64>, top: usize) -> Self {
+        let ranked = rank(probabilities);
+        let class = |&(c, p): &(usize, f64)| ClassProbability {
+            category: classes[c].as_ref().to_owned(),
             probability: p,
         };
-        let best = class(ranked[0]);
+        let best = class(&ranked[0]);
         Prediction {
             category: best.category,
             probability: best.probability,
-            top: ranked.into_iter().take(top).map(class).collect(),
+            top: ranked.iter().take(top).map(class).collect(),
         }
     }
 }

@@ -24,6 +24,7 @@ mod metrics;
 mod mirror_e2e;
 mod ml;
 mod ml_features;
+mod model_serving;
 mod openapi;
 mod scrape_parse;
 mod scrape_trigger;

@@ -10,10 +10,11 @@ use super::super::body::JsonBody;
 use super::super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::super::error::ApiError;
 use super::super::params::{DataFormat, NoParams, Query, TopParams, TrainingDataParams};
-use super::super::route::Route;
+use super::super::route::{CachePolicy, Route};
 use super::{AppState, CSV, JSON, immutable, immutable_as, json};
 use crate::handlers;
 use crate::handlers::ml::PredictionRequest;
+use crate::ml::serving::SERVED_BY_MLFLOW;
 
 /// The dataset, ready to train on
 ///
@@ -104,8 +105,11 @@ fn preferred_format(headers: &http::HeaderMap) -> DataFormat {
 /// The category of each book, from its title and description, by the model
 /// of `/api/v1/ml/model`: the most probable category, its probability, and
 /// the `top` most probable (ties by name). Give `instances` (any text) or
-/// `book_ids` (catalogue books; an unknown id is a 422). 503 when the model
-/// file is missing or corrupt; the rest of the API still answers.
+/// `book_ids` (catalogue books; an unknown id is a 422). `model.served_by`
+/// says who answered: this API from its model file, or, in orchestrator
+/// mode, the MLflow model endpoint, whose failures are a 502 (it failed or
+/// answered nonsense) or a 504 (it did not answer in time). 503 when the
+/// model file is missing or corrupt; the rest of the API still answers.
 #[utoipa::path(post, path = Route::MlPredictions.path(), operation_id = "predictCategories", tag = "ml",
     params(TopParams), request_body = PredictionRequest,
     responses((status = 200, description = "OK", body = handlers::ml::PredictionResponse)))]
@@ -114,11 +118,22 @@ pub(super) async fn predictions(
     query: Query<TopParams>,
     JsonBody(request): JsonBody<PredictionRequest>,
 ) -> Result<Response, ApiError> {
-    let model = state.model()?;
-    // The store is needed only to look books up by id.
-    let snapshot = state.store_snapshot();
-    let store = snapshot.as_ref().as_ref().ok();
-    let answer = handlers::ml::predict(model, store, &request, query.params.0)?;
+    let top = query.params.0;
+    let serving = state.serving().transpose()?;
+    let model = match serving {
+        Some(_) => None,
+        None => Some(state.model()?),
+    };
+    let books = {
+        // The store is needed only to look books up by id.
+        let snapshot = state.store_snapshot();
+        handlers::ml::books_to_predict(snapshot.as_ref().as_ref().ok(), request)?
+    };
+    let answer = match (serving, model) {
+        (Some(serving), _) => handlers::ml::predict_served(serving, &books, top).await?,
+        (None, Some(model)) => handlers::ml::predict(model, &books, top),
+        (None, None) => return Err(ApiError::ModelUnavailable),
+    };
     let cache = Route::MlPredictions.cache_policy().cache_control();
     Ok((
         [
@@ -136,7 +151,9 @@ pub(super) async fn predictions(
 /// hash), classes, and its card: the data and split it was trained and
 /// evaluated on, the algorithm and how it was chosen, held-out figures next
 /// to the majority baseline, what training found for price and rating, and
-/// its limitations.
+/// its limitations. In orchestrator mode the description comes from the
+/// model endpoint itself (`card_source: served-model`, kept a minute), or,
+/// when it cannot say, from the bundled model file (`model-file`).
 #[utoipa::path(get, path = Route::MlModel.path(), operation_id = "getModel", tag = "ml",
     responses((status = 200, description = "OK", body = handlers::ml::ModelView)))]
 pub(super) async fn model(
@@ -144,23 +161,38 @@ pub(super) async fn model(
     if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
-    let model = state.model()?;
-    let cache = Route::MlModel.cache_policy().cache_control();
+    let view = match state.serving().transpose()? {
+        None => handlers::ml::model_view(state.model()?, "model-file"),
+        Some(serving) => match serving.describe_cached().await {
+            Ok(served) => handlers::ml::served_model_view(served),
+            Err(error) => match state.model_handle() {
+                Some(file) => handlers::ml::model_view(file, SERVED_BY_MLFLOW),
+                None => return Err(handlers::ml::gateway_error(error)),
+            },
+        },
+    };
+    // The model endpoint's model changes without a deploy of ours.
+    let cache = match view.served_by {
+        SERVED_BY_MLFLOW => CachePolicy::Revalidate,
+        _ => Route::MlModel.cache_policy(),
+    }
+    .cache_control();
     let etag = etag_of(&[
         crate::VERSION.as_bytes(),
-        model.version.as_bytes(),
+        view.version.as_bytes(),
+        view.served_by.as_bytes(),
+        view.card_source.as_bytes(),
         Route::MlModel.path().as_bytes(),
     ]);
     if if_none_match.lists(&etag) {
         return Ok(not_modified(&etag, cache));
     }
-    let body = json(&handlers::ml::model_view(model));
     Ok(conditional::respond(
         &if_none_match,
         &etag,
         cache,
         JSON,
-        body,
+        json(&view),
     ))
 }
 

@@ -24,6 +24,8 @@ use super::route::Route;
 use crate::handlers;
 use crate::handlers::ListPage;
 use crate::handlers::books::{BookView, SimilarBooks};
+use crate::handlers::health::ModelEndpointHealth;
+use crate::ml::serving::ServingError;
 use crate::store::Store;
 
 pub(super) mod auth;
@@ -95,7 +97,8 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
 /// Health of this instance
 ///
 /// Runs a real query against the database. 503 with a problem body when the
-/// database cannot be opened or queried. Never cached by shared caches
+/// database cannot be opened or queried. In orchestrator mode it also pings
+/// the model endpoint and reports how that went (`model_endpoint`). Never cached by shared caches
 /// (`no-cache`).
 #[utoipa::path(get, path = Route::Health.path(), operation_id = "getHealth", tag = "meta",
     responses((status = 200, description = "OK", body = handlers::health::Health)))]
@@ -105,8 +108,16 @@ async fn health(
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     // Health reports on this instance now: its ETag is of the body itself.
+    let model_endpoint = match state.serving() {
+        Some(Ok(serving)) => Some(ModelEndpointHealth::of(serving.ping().await)),
+        Some(Err(_)) => Some(ModelEndpointHealth::of(Err(ServingError::Unreachable))),
+        None => None,
+    };
     let snapshot = state.store_snapshot();
-    let body = json(&handlers::health::health(snapshot.as_ref().as_ref())?);
+    let body = json(&handlers::health::health(
+        snapshot.as_ref().as_ref(),
+        model_endpoint,
+    )?);
     let etag = etag_of(&[&body]);
     let cache = Route::Health.cache_policy().cache_control();
     Ok(conditional::respond(

@@ -1,5 +1,6 @@
 //! What every handler shares, [`AppState`]: the database (replaceable
-//! whole), the model, the authentication settings and the scrape trigger.
+//! whole), the model or its endpoint, the authentication settings and the
+//! scrape trigger.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::auth::AuthConfig;
 use crate::http::error::ApiError;
+use crate::ml::serving::ModelServing;
 use crate::ml::{ModelError, ModelFile};
 use crate::scraping::ScrapeTrigger;
 use crate::store::{Store, StoreError};
@@ -24,6 +26,7 @@ pub type StoreSnapshot = Arc<Result<Store, StoreError>>;
 pub struct AppState {
     store: Arc<ArcSwap<Result<Store, StoreError>>>,
     model: Option<Arc<Result<ModelFile, ModelError>>>,
+    serving: Option<Arc<Result<ModelServing, String>>>,
     auth: Option<Arc<AuthConfig>>,
     trigger: Option<Arc<ScrapeTrigger>>,
 }
@@ -33,6 +36,7 @@ impl AppState {
         AppState {
             store: Arc::new(ArcSwap::from_pointee(store)),
             model: None,
+            serving: None,
             auth: None,
             trigger: None,
         }
@@ -42,6 +46,15 @@ impl AppState {
     pub fn with_model(self, model: Result<ModelFile, ModelError>) -> Self {
         AppState {
             model: Some(Arc::new(model)),
+            ..self
+        }
+    }
+
+    /// The state in orchestrator mode: predictions come from the model
+    /// endpoint (or, when its setting is wrong, say why they cannot).
+    pub fn with_serving(self, serving: Result<ModelServing, String>) -> Self {
+        AppState {
+            serving: Some(Arc::new(serving)),
             ..self
         }
     }
@@ -98,5 +111,14 @@ impl AppState {
 
     pub(super) fn model(&self) -> Result<&ModelFile, ApiError> {
         self.model_handle().ok_or(ApiError::ModelUnavailable)
+    }
+
+    /// The model endpoint in orchestrator mode: `None` when the model file
+    /// is used; `Some(Err)` when the endpoint's setting is wrong (logged at
+    /// start), which is a 503 rather than a silent fallback to the file.
+    pub(super) fn serving(&self) -> Option<Result<&ModelServing, ApiError>> {
+        self.serving
+            .as_deref()
+            .map(|serving| serving.as_ref().map_err(|_| ApiError::ModelUnavailable))
     }
 }

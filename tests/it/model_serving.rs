@@ -1,0 +1,473 @@
+//! Orchestrator mode against a loopback stand-in of the model endpoint, for
+//! what a real `mlflow models serve` cannot be made to do on cue: fail with
+//! a stack trace, stall, close mid-answer, answer nonsense or the wrong
+//! number of predictions. Each is a 502 or 504 problem that passes nothing
+//! of the answer on, and the API keeps answering. The real MLflow server is
+//! in `tests/it/mlflow.rs`.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use books::adapters::{load_model, open_store, server};
+use books::http::AppState;
+use books::ml::serving::{ModelServing, ServingConfig};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::app::committed_db;
+
+/// What the stand-in does with a request.
+#[derive(Clone)]
+enum Reply {
+    /// A well-formed answer: probabilities `{"Art": 0.25, "Mystery": 0.25,
+    /// "Poetry": 0.5}` for every row asked, plus `extra_rows` more.
+    Predictions { extra_rows: usize },
+    /// This status and body, as JSON.
+    Status(u16, &'static str),
+    /// A 200 with this body.
+    Body(&'static str),
+    /// Headers promising more body than is sent, then the connection closes.
+    CutShort,
+    /// Nothing, for longer than any test waits.
+    Stall,
+}
+
+/// A request the stand-in received: its request line, headers and body.
+#[derive(Debug, Clone)]
+struct Received {
+    head: String,
+    body: Vec<u8>,
+}
+
+struct Upstream {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    /// The most connections it had open at once.
+    peak: Arc<AtomicUsize>,
+}
+
+/// The stand-in on 127.0.0.1:0: `/ping` answers 200 unless `reply` is a
+/// failure; `/invocations` gets `reply` after `delay`.
+async fn upstream(reply: Reply, delay: Duration) -> Upstream {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let peak = Arc::new(AtomicUsize::new(0));
+    let open = Arc::new(AtomicUsize::new(0));
+    let (seen, top) = (Arc::clone(&received), Arc::clone(&peak));
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (seen, top, open) = (Arc::clone(&seen), Arc::clone(&top), Arc::clone(&open));
+            let reply = reply.clone();
+            tokio::spawn(async move {
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                top.fetch_max(now, Ordering::SeqCst);
+                answer(stream, reply, delay, seen).await;
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    Upstream {
+        url,
+        received,
+        peak,
+    }
+}
+
+/// Reads one request and answers it; the connection then closes.
+async fn answer(
+    mut stream: TcpStream,
+    reply: Reply,
+    delay: Duration,
+    seen: Arc<Mutex<Vec<Received>>>,
+) {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 8192];
+    let (head, body_at) = loop {
+        let Ok(n) = stream.read(&mut buf).await else {
+            return;
+        };
+        if n == 0 {
+            return;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+        if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            break (String::from_utf8_lossy(&bytes[..at]).into_owned(), at + 4);
+        }
+    };
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while bytes.len() < body_at + length {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => bytes.extend_from_slice(&buf[..n]),
+        }
+    }
+    let body = bytes[body_at..body_at + length].to_vec();
+    seen.lock().unwrap().push(Received {
+        head: head.clone(),
+        body: body.clone(),
+    });
+    let ping = head.starts_with("GET /ping ");
+    tokio::time::sleep(delay).await;
+    let (status, text) = match (&reply, ping) {
+        (Reply::Stall, _) => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            return;
+        }
+        (Reply::Status(code, text), _) => (*code, text.to_string()),
+        (_, true) => (200, "\n".to_owned()),
+        (Reply::Predictions { extra_rows }, false) => {
+            let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let rows = request["dataframe_split"]["data"]
+                .as_array()
+                .map_or(0, Vec::len);
+            let row = json!({
+                "category": "Poetry", "probability": 0.5,
+                "probabilities": {"Art": 0.25, "Mystery": 0.25, "Poetry": 0.5},
+                "model_version": "standin000000001",
+            });
+            let predictions = vec![row; rows + extra_rows];
+            (200, json!({ "predictions": predictions }).to_string())
+        }
+        (Reply::Body(text), false) => (200, text.to_string()),
+        (Reply::CutShort, false) => {
+            let head =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 5000\r\n\r\n";
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(br#"{"predictions": [{"probab"#).await;
+            return;
+        }
+    };
+    let response = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{text}",
+        text.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+}
+
+/// The client of `url` with a short timeout, so stalls end quickly.
+fn serving(url: &str, max_connections: usize) -> ModelServing {
+    let mut config = ServingConfig::new(url).unwrap();
+    config.timeout = Duration::from_millis(400);
+    config.connect_timeout = Duration::from_millis(400);
+    config.max_connections = max_connections;
+    ModelServing::new(config).unwrap()
+}
+
+/// The local server in this runtime over the committed data with `state`.
+async fn api(state: AppState) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(server::serve(
+        listener,
+        server::app(state),
+        std::future::pending(),
+        server::Limits::default(),
+    ));
+    format!("http://{addr}")
+}
+
+fn orchestrated(url: &str, with_model_file: bool) -> AppState {
+    let db = committed_db();
+    let mut state = AppState::new(open_store(&db)).with_serving(Ok(serving(url, 8)));
+    if with_model_file {
+        state = state.with_model(load_model(&db.with_file_name("model.json")));
+    }
+    state
+}
+
+async fn post(api: &str, path: &str, body: Value) -> (u16, Value, reqwest::header::HeaderMap) {
+    let response = reqwest::Client::new()
+        .post(format!("{api}{path}"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap(), headers)
+}
+
+async fn get(api: &str, path: &str) -> (u16, Value) {
+    let response = reqwest::get(format!("{api}{path}")).await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.bytes().await.unwrap();
+    (status, serde_json::from_slice(&body).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn served_predictions_are_sent_as_dataframe_split_and_shaped_like_phase_one() {
+    let upstream = upstream(Reply::Predictions { extra_rows: 0 }, Duration::ZERO).await;
+    let api = api(orchestrated(&upstream.url, false)).await;
+    let body = json!({"instances": [
+        {"title": "Ghosts", "description": "a haunted house"},
+        {"title": "Verses"},
+    ]});
+    let (status, answer, _) = post(&api, "/api/v1/ml/predictions?top=2", body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["model"],
+        json!({"name": "book-category", "version": "standin000000001", "served_by": "mlflow"})
+    );
+    // Ranked by probability, the tie (Art, Mystery) by name.
+    let expected = json!({"category": "Poetry", "probability": 0.5, "top": [
+        {"category": "Poetry", "probability": 0.5},
+        {"category": "Art", "probability": 0.25},
+    ]});
+    assert_eq!(answer["predictions"], json!([expected, expected]));
+
+    // By id: the catalogue's text is sent.
+    let (status, answer, _) = post(&api, "/api/v1/ml/predictions", json!({"book_ids": [2]})).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["predictions"][0]["book_id"], 2);
+
+    let received = upstream.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    let head = received[0].head.to_ascii_lowercase();
+    assert!(head.starts_with("post /invocations http/1.1"), "{head}");
+    assert!(
+        head.contains("\r\ncontent-type: application/json"),
+        "{head}"
+    );
+    let sent: Value = serde_json::from_slice(&received[0].body).unwrap();
+    assert_eq!(
+        sent,
+        json!({"dataframe_split": {
+            "columns": ["title", "description"],
+            // A left-out description is sent as "", never null.
+            "data": [["Ghosts", "a haunted house"], ["Verses", ""]],
+        }})
+    );
+    let sent: Value = serde_json::from_slice(&received[1].body).unwrap();
+    let (_, book) = get(&api, "/api/v1/books/2").await;
+    assert_eq!(
+        sent["dataframe_split"]["data"],
+        json!([[book["title"], book["description"]]])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_failures_are_502_or_504_problems_and_the_api_stays_up() {
+    let trace = r#"{"error_code": "BAD_REQUEST", "stack_trace": "Traceback (most recent call last):\n  File \"/srv/models/secret_path.py\""}"#;
+    let cases = [
+        (
+            Reply::Status(500, trace),
+            502,
+            "the model endpoint answered 500",
+        ),
+        (
+            Reply::Status(400, trace),
+            502,
+            "the model endpoint answered 400",
+        ),
+        (
+            Reply::Status(415, "{}"),
+            502,
+            "the model endpoint answered 415",
+        ),
+        (
+            Reply::Stall,
+            504,
+            "the model endpoint did not answer within 400 ms",
+        ),
+        (
+            Reply::CutShort,
+            502,
+            "the model endpoint's answer is malformed: cut short",
+        ),
+        (
+            Reply::Body("{\"predictions\": [{\"probabilities\": "),
+            502,
+            "the model endpoint's answer is malformed: not the JSON expected",
+        ),
+        (
+            Reply::Body(
+                r#"{"predictions": [{"probabilities": {"a": NaN, "b": 1.0}, "model_version": "v"}]}"#,
+            ),
+            502,
+            "the model endpoint's answer is malformed: not the JSON expected",
+        ),
+        (
+            Reply::Body(
+                r#"{"predictions": [{"probabilities": {"a": 0.9, "b": 0.9}, "model_version": "v"}]}"#,
+            ),
+            502,
+            "the model endpoint's answer is malformed: probabilities that do not sum to 1",
+        ),
+        (
+            Reply::Predictions { extra_rows: 1 },
+            502,
+            "the model endpoint's answer is malformed: not one prediction per book",
+        ),
+    ];
+    for (reply, status, detail) in cases {
+        let upstream = upstream(reply, Duration::ZERO).await;
+        let api = api(orchestrated(&upstream.url, true)).await;
+        let (got, problem, headers) = post(
+            &api,
+            "/api/v1/ml/predictions",
+            json!({"instances": [{"title": "x"}]}),
+        )
+        .await;
+        assert_eq!(
+            (got, problem["detail"].as_str()),
+            (status, Some(detail)),
+            "{problem}"
+        );
+        assert_eq!(problem["status"], status);
+        assert_eq!(headers["content-type"], "application/problem+json");
+        assert_eq!(headers["cache-control"], "no-store");
+        assert!(!problem.to_string().contains("Traceback"), "{problem}");
+        // Never retried: the endpoint was reached (or timed out) once.
+        assert_eq!(upstream.received.lock().unwrap().len(), 1, "{detail}");
+        let (health, _) = get(&api, "/api/v1/books/1").await;
+        assert_eq!(health, 200, "the API still answers after: {detail}");
+    }
+
+    // Nothing listens at a port that was just free: one retry, then 502.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", free.local_addr().unwrap());
+    drop(free);
+    let api = api(orchestrated(&url, false)).await;
+    let (got, problem, _) = post(
+        &api,
+        "/api/v1/ml/predictions",
+        json!({"instances": [{"title": "x"}]}),
+    )
+    .await;
+    assert_eq!(got, 502, "{problem}");
+    assert_eq!(problem["detail"], "the model endpoint could not be reached");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_flight_are_bounded_by_the_pool() {
+    let upstream = upstream(
+        Reply::Predictions { extra_rows: 0 },
+        Duration::from_millis(100),
+    )
+    .await;
+    let state =
+        AppState::new(open_store(&committed_db())).with_serving(Ok(serving(&upstream.url, 2)));
+    let api = api(state).await;
+    let calls = (0..6).map(|i| {
+        let api = api.clone();
+        async move {
+            let body = json!({"instances": [{"title": format!("book {i}")}]});
+            post(&api, "/api/v1/ml/predictions", body).await.0
+        }
+    });
+    let statuses = futures::future::join_all(calls).await;
+    assert_eq!(statuses, [200; 6]);
+    assert_eq!(upstream.received.lock().unwrap().len(), 6);
+    assert!(
+        upstream.peak.load(Ordering::SeqCst) <= 2,
+        "{}",
+        upstream.peak.load(Ordering::SeqCst)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_the_model_endpoint_without_failing_for_it() {
+    let up = upstream(Reply::Predictions { extra_rows: 0 }, Duration::ZERO).await;
+    let api_up = api(orchestrated(&up.url, false)).await;
+    let (status, health) = get(&api_up, "/api/v1/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["model_endpoint"]["status"], "ok", "{health}");
+    assert!(health["model_endpoint"]["latency_ms"].as_f64().unwrap() > 0.0);
+    assert!(
+        up.received.lock().unwrap()[0]
+            .head
+            .starts_with("GET /ping HTTP/1.1")
+    );
+
+    let failing = upstream(Reply::Status(503, "{}"), Duration::ZERO).await;
+    let (status, health) = get(
+        &api(orchestrated(&failing.url, false)).await,
+        "/api/v1/health",
+    )
+    .await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(
+        health["model_endpoint"],
+        json!({"status": "error", "http_status": 503})
+    );
+
+    let stalled = upstream(Reply::Stall, Duration::ZERO).await;
+    let (status, health) = get(
+        &api(orchestrated(&stalled.url, false)).await,
+        "/api/v1/health",
+    )
+    .await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["model_endpoint"], json!({"status": "timeout"}));
+
+    // Phase 1: no model endpoint, nothing said about one.
+    let state = AppState::new(open_store(&committed_db()));
+    let (_, health) = get(&api(state).await, "/api/v1/health").await;
+    assert!(health.get("model_endpoint").is_none(), "{health}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_card_falls_back_to_the_file_and_says_so() {
+    let failing = upstream(Reply::Status(500, "{}"), Duration::ZERO).await;
+    let (status, view) = get(
+        &api(orchestrated(&failing.url, true)).await,
+        "/api/v1/ml/model",
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(
+        (view["served_by"].as_str(), view["card_source"].as_str()),
+        (Some("mlflow"), Some("model-file"))
+    );
+    assert!(view["card"]["evaluation"].is_object());
+
+    // Neither the endpoint nor a file can describe the model.
+    let (status, problem) = get(
+        &api(orchestrated(&failing.url, false)).await,
+        "/api/v1/ml/model",
+    )
+    .await;
+    assert_eq!(status, 502, "{problem}");
+
+    // Phase 1 says where its card comes from too.
+    let db = committed_db();
+    let state =
+        AppState::new(open_store(&db)).with_model(load_model(&db.with_file_name("model.json")));
+    let (_, view) = get(&api(state).await, "/api/v1/ml/model").await;
+    assert_eq!(
+        (view["served_by"].as_str(), view["card_source"].as_str()),
+        (Some("model-file"), Some("model-file"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_serving_setting_is_a_503_not_a_silent_fallback() {
+    let db = committed_db();
+    let state = AppState::new(open_store(&db))
+        .with_model(load_model(&db.with_file_name("model.json")))
+        .with_serving(Err("BOOKS_MODEL_SERVING_URL is not a URL".into()));
+    let api = api(state).await;
+    let (status, problem, _) = post(
+        &api,
+        "/api/v1/ml/predictions",
+        json!({"instances": [{"title": "x"}]}),
+    )
+    .await;
+    assert_eq!(status, 503, "{problem}");
+    let (status, health) = get(&api, "/api/v1/health").await;
+    assert_eq!(status, 200);
+    assert_eq!(health["model_endpoint"]["status"], "unreachable");
+}
