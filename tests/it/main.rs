@@ -24,6 +24,8 @@ mod metrics;
 mod mirror_e2e;
 mod ml;
 mod ml_features;
+#[cfg(unix)]
+mod mlflow;
 mod model_serving;
 mod openapi;
 mod scrape_parse;

@@ -159,8 +159,9 @@ pub fn statuses(route: Route) -> Vec<u16> {
         // A scrape already queued or running.
         statuses.push(409);
     }
-    if route.uses_trigger() {
-        // GitHub failed, or did not answer in time.
+    // GitHub, or in orchestrator mode the model endpoint, failed or did not
+    // answer in time (health reports the model endpoint, never fails for it).
+    if route.uses_trigger() || (route.uses_model_serving() && route != Route::Health) {
         statuses.extend([502, 504]);
     }
     // Only the description itself is served without the database.

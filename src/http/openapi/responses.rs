@@ -78,9 +78,11 @@ pub(super) fn shared_response(status: u16) -> Option<(String, Response)> {
         403 => "Forbidden: a valid token whose account lacks the role the endpoint needs.",
         409 => "Conflict: a scrape is already queued or running.",
         502 => {
-            "Bad Gateway: GitHub failed or answered something unexpected (its answer is never passed on)."
+            "Bad Gateway: a service the endpoint calls (GitHub for the scrape routes; the model endpoint in orchestrator mode) failed, could not be reached or answered something unexpected. Its answer is never passed on; `detail` names its status."
         }
-        504 => "Gateway Timeout: GitHub did not answer in time.",
+        504 => {
+            "Gateway Timeout: a service the endpoint calls (GitHub, or the model endpoint) did not answer in time."
+        }
         404 => "Not Found: no book has this id.",
         405 => "Method Not Allowed: a method the endpoint does not serve (see `Allow`).",
         413 => "Payload Too Large: the request body is over the limit.",
