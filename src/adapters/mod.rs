@@ -78,10 +78,11 @@ pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
         .flatten();
     // In orchestrator mode predictions never read the model file; the card
     // and the feature dictionary still may.
-    let reads_file = |route: &&Route| {
-        route.uses_model() && !(serving.is_some() && **route == Route::MlPredictions)
-    };
-    if routes.iter().any(|route| reads_file(&route)) {
+    let orchestrated = serving.is_some();
+    let reads_file = routes
+        .iter()
+        .any(|&route| route.uses_model() && !(orchestrated && route == Route::MlPredictions));
+    if reads_file {
         state = state.with_model(load_model(&locate_model(db)));
     }
     if let Some(serving) = serving {

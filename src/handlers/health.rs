@@ -33,8 +33,9 @@ pub struct Health {
 /// How the model endpoint answered `/ping`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ModelEndpointHealth {
-    /// `ok`, `unreachable`, `timeout`, or `error` (it answered a non-2xx).
-    #[schema(examples("ok", "unreachable", "timeout", "error"))]
+    /// `ok`, `unreachable`, `timeout`, `error` (it answered a non-2xx), or
+    /// `misconfigured` (`BOOKS_MODEL_SERVING_URL` is wrong; the log says how).
+    #[schema(examples("ok", "unreachable", "timeout", "error", "misconfigured"))]
     pub status: &'static str,
     /// Milliseconds to a healthy answer.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -45,6 +46,15 @@ pub struct ModelEndpointHealth {
 }
 
 impl ModelEndpointHealth {
+    /// The endpoint's setting is wrong, so it is never called.
+    pub fn misconfigured() -> Self {
+        ModelEndpointHealth {
+            status: "misconfigured",
+            latency_ms: None,
+            http_status: None,
+        }
+    }
+
     /// The outcome of a ping.
     pub fn of(ping: Result<Duration, ServingError>) -> Self {
         let (status, latency_ms, http_status) = match ping {

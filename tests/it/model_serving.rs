@@ -19,12 +19,71 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::app::committed_db;
 
+/// The answers of the model routes in orchestrator mode, in process, for the
+/// OpenAPI check (`tests/it/openapi.rs`): served predictions, the served
+/// model's card and health with the endpoint (200), an endpoint that fails
+/// (502) or stalls (504).
+pub(crate) async fn orchestrator_answers() -> Vec<crate::openapi::Seen> {
+    use books::http::Route;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let card: Value = serde_json::from_slice(
+        &std::fs::read(committed_db().with_file_name("model.json")).unwrap(),
+    )
+    .unwrap();
+    let good = upstream(Reply::Describing(Arc::new(card)), Duration::ZERO).await;
+    let failing = upstream(Reply::Status(500, "{}"), Duration::ZERO).await;
+    let stalled = upstream(Reply::Stall, Duration::ZERO).await;
+    let predict = || Some(json!({"instances": [{"title": "x"}]}).to_string());
+    let cases = [
+        (&good, Route::MlPredictions, predict(), 200),
+        (&good, Route::MlModel, None, 200),
+        (&good, Route::Health, None, 200),
+        (&failing, Route::MlPredictions, predict(), 502),
+        (&failing, Route::MlModel, None, 502),
+        (&stalled, Route::MlPredictions, predict(), 504),
+        (&stalled, Route::MlModel, None, 504),
+    ];
+    let mut seen = Vec::new();
+    for (upstream, route, body, expected) in cases {
+        let app = books::http::app::api(&Route::ALL, orchestrated(&upstream.url, false));
+        let method = route.methods().served()[0].clone();
+        let request = http::Request::builder()
+            .method(method.clone())
+            .uri(route.path())
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.unwrap_or_default()))
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        let label = format!(
+            "{method} {} in orchestrator mode ({expected})",
+            route.path()
+        );
+        assert_eq!(parts.status.as_u16(), expected, "{label}: {body:?}");
+        seen.push(crate::openapi::Seen {
+            label,
+            route,
+            method,
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body: body.to_vec(),
+        });
+    }
+    seen
+}
+
 /// What the stand-in does with a request.
 #[derive(Clone)]
 enum Reply {
     /// A well-formed answer: probabilities `{"Art": 0.25, "Mystery": 0.25,
     /// "Poetry": 0.5}` for every row asked, plus `extra_rows` more.
     Predictions { extra_rows: usize },
+    /// Predictions as above, and when asked to describe the model
+    /// (`params.output = "model"`), this model file's description.
+    Describing(Arc<Value>),
     /// This status and body, as JSON.
     Status(u16, &'static str),
     /// A 200 with this body.
@@ -126,7 +185,23 @@ async fn answer(
         }
         (Reply::Status(code, text), _) => (*code, text.to_string()),
         (_, true) => (200, "\n".to_owned()),
-        (Reply::Predictions { extra_rows }, false) => {
+        (Reply::Describing(file), false) if body.windows(7).any(|w| w == b"\"model\"") => {
+            let model = json!({
+                "name": file["name"], "version": file["version"], "format": file["format"],
+                "classes": file["classifier"]["classes"],
+                "vocabulary_terms": file["vectorizer"]["vocabulary"].as_array().map(Vec::len),
+                "card": file["card"],
+            });
+            (
+                200,
+                json!({ "predictions": [{ "model": model }] }).to_string(),
+            )
+        }
+        (Reply::Predictions { .. } | Reply::Describing(_), false) => {
+            let extra_rows = match reply {
+                Reply::Predictions { extra_rows } => extra_rows,
+                _ => 0,
+            };
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let rows = request["dataframe_split"]["data"]
                 .as_array()
@@ -469,5 +544,5 @@ async fn a_wrong_serving_setting_is_a_503_not_a_silent_fallback() {
     assert_eq!(status, 503, "{problem}");
     let (status, health) = get(&api, "/api/v1/health").await;
     assert_eq!(status, 200);
-    assert_eq!(health["model_endpoint"]["status"], "unreachable");
+    assert_eq!(health["model_endpoint"], json!({"status": "misconfigured"}));
 }

@@ -612,13 +612,13 @@ async fn the_body_schemas_refuse_undocumented_fields() {
 // The real responses against the document.
 
 /// A response as seen, from the server or from dispatch in process.
-struct Seen {
-    label: String,
-    route: Route,
-    method: Method,
-    status: u16,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Seen {
+    pub label: String,
+    pub route: Route,
+    pub method: Method,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 /// Checks `seen` against its operation: a documented status, the documented
@@ -1053,6 +1053,9 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
     }
 
     for seen in operators_refusals().await {
+        record(&seen, &mut schemas);
+    }
+    for seen in crate::model_serving::orchestrator_answers().await {
         record(&seen, &mut schemas);
     }
 

@@ -25,7 +25,6 @@ use crate::handlers;
 use crate::handlers::ListPage;
 use crate::handlers::books::{BookView, SimilarBooks};
 use crate::handlers::health::ModelEndpointHealth;
-use crate::ml::serving::ServingError;
 use crate::store::Store;
 
 pub(super) mod auth;
@@ -98,8 +97,8 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
 ///
 /// Runs a real query against the database. 503 with a problem body when the
 /// database cannot be opened or queried. In orchestrator mode it also pings
-/// the model endpoint and reports how that went (`model_endpoint`). Never cached by shared caches
-/// (`no-cache`).
+/// the model endpoint and reports how that went (`model_endpoint`), without
+/// failing for it. Never cached by shared caches (`no-cache`).
 #[utoipa::path(get, path = Route::Health.path(), operation_id = "getHealth", tag = "meta",
     responses((status = 200, description = "OK", body = handlers::health::Health)))]
 async fn health(
@@ -110,7 +109,7 @@ async fn health(
     // Health reports on this instance now: its ETag is of the body itself.
     let model_endpoint = match state.serving() {
         Some(Ok(serving)) => Some(ModelEndpointHealth::of(serving.ping().await)),
-        Some(Err(_)) => Some(ModelEndpointHealth::of(Err(ServingError::Unreachable))),
+        Some(Err(_)) => Some(ModelEndpointHealth::misconfigured()),
         None => None,
     };
     let snapshot = state.store_snapshot();

@@ -9,16 +9,23 @@ use utoipa::openapi::{ContentBuilder, Header, Object, Ref, Response, ResponseBui
 use super::conditional;
 use crate::http::endpoints::allowed_params;
 use crate::http::error::Problem;
-use crate::http::route::Route;
+use crate::http::route::{CachePolicy, Route};
 
 /// The headers of a successful answer of `route`.
 pub(super) fn ok_headers(route: Route) -> Vec<(String, Header)> {
     let cache = route.cache_policy().cache_control();
+    // In orchestrator mode the model card follows the model endpoint, whose
+    // model changes without a deploy: it is revalidated instead.
+    let cache_control = if route == Route::MlModel {
+        header(
+            "How the answer may be cached: `no-cache` in orchestrator mode (the served model changes without a deploy).",
+            one_of(&[cache, CachePolicy::Revalidate.cache_control()]),
+        )
+    } else {
+        header("How the answer may be cached.", constant(cache))
+    };
     let mut headers = vec![
-        (
-            "Cache-Control",
-            header("How the answer may be cached.", constant(cache)),
-        ),
+        ("Cache-Control", cache_control),
         request_id(),
         allow_origin(),
     ];
