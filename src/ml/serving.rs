@@ -330,17 +330,7 @@ impl ModelServing {
     }
 
     fn transport_error(&self, error: &reqwest::Error, limit: Duration) -> ServingError {
-        // The kind only: the error's text repeats the URL, which may carry
-        // credentials.
-        let cause = if error.is_timeout() {
-            "timeout"
-        } else if error.is_connect() {
-            "connect"
-        } else if error.is_body() || error.is_decode() {
-            "body"
-        } else {
-            "request"
-        };
+        let cause = crate::scrape::client::failure_kind(error);
         tracing::warn!(event = "model_serving_failed", cause);
         match cause {
             "timeout" => ServingError::Timeout(limit.as_millis()),

@@ -213,6 +213,23 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// What kind of failure `error` is, in one word for logs (`timeout`,
+/// `connect`, `redirect`, `body` or `request`): an error's own text repeats
+/// the URL, which may carry credentials.
+pub fn failure_kind(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_redirect() {
+        "redirect"
+    } else if error.is_body() || error.is_decode() {
+        "body"
+    } else {
+        "request"
+    }
+}
+
 fn classify(error: reqwest::Error, attempts: u32) -> Attempt {
     let error = if error.is_timeout() {
         FetchError::Timeout { attempts }

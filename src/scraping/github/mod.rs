@@ -11,7 +11,6 @@
 //! The token never leaves the `Authorization` header: not in `Debug`, logs or
 //! errors. GitHub's answers are never echoed either; errors name the status.
 
-use std::fmt;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -288,11 +287,11 @@ impl GitHubActions {
 
     fn transport_error(&self, call: Call, error: &reqwest::Error) -> TriggerError {
         // Without the URL: it names no secret, but logs need not repeat it.
-        let shown = format!("{}", TransportKind(error));
+        let cause = crate::scrape::client::failure_kind(error);
         tracing::warn!(
             event = call.event(),
             repo = self.config.repo.as_str(),
-            cause = shown.as_str()
+            cause
         );
         if error.is_timeout() {
             TriggerError::UpstreamTimeout
@@ -349,27 +348,6 @@ fn show(status: StatusCode) -> String {
     match status.canonical_reason() {
         Some(reason) => format!("{} {reason}", status.as_u16()),
         None => status.as_u16().to_string(),
-    }
-}
-
-/// A transport failure's kind, for logs.
-struct TransportKind<'a>(&'a reqwest::Error);
-
-impl fmt::Display for TransportKind<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = self.0;
-        let kind = if e.is_timeout() {
-            "timeout"
-        } else if e.is_connect() {
-            "connect"
-        } else if e.is_redirect() {
-            "redirect"
-        } else if e.is_body() || e.is_decode() {
-            "body"
-        } else {
-            "request"
-        };
-        f.write_str(kind)
     }
 }
 
