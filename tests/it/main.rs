@@ -28,6 +28,7 @@ mod ml_features;
 mod mlflow;
 mod model_serving;
 mod openapi;
+mod properties;
 mod scrape_parse;
 mod scrape_trigger;
 mod scraping;
