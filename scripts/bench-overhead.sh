@@ -6,6 +6,8 @@
 # median of each, and the candidate's change in per cent.
 #
 # Usage: scripts/bench-overhead.sh BASELINE_BIN CANDIDATE_BIN [seconds per run, default 10] [rounds, default 3]
+# The servers inherit the environment (BOOKS_RESPONSE_CACHE_MB=0 measures
+# the answers as made, not as kept).
 # A baseline from an earlier commit:
 #   git worktree add /tmp/base <commit> && (cd /tmp/base && cargo build --release --bin books)
 #   scripts/bench-overhead.sh /tmp/base/target/release/books target/release/books
@@ -13,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ $# -lt 2 ]; then
-  sed -n '2,12p' "$0" >&2
+  sed -n '2,14p' "$0" >&2
   exit 2
 fi
 baseline="$1"
@@ -22,7 +24,8 @@ duration="${3:-10}"
 rounds="${4:-3}"
 connections=32
 db="$PWD/data/books.db"
-paths=(/api/v1/books/42 '/api/v1/books?page=3&per_page=20' /api/v1/stats/overview)
+# BENCH_PATHS (space-separated) replaces the endpoints measured.
+read -r -a paths <<<"${BENCH_PATHS:-/api/v1/books/42 /api/v1/books?page=3&per_page=20 /api/v1/stats/overview}"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2

@@ -70,7 +70,8 @@ pub fn open_store(path: &Path) -> Result<Store, StoreError> {
 /// authentication settings only when one of them signs in or checks callers.
 #[inline(always)]
 pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
-    let mut state = AppState::new(open_store(db));
+    let mut state = AppState::new(open_store(db))
+        .with_response_cache(crate::http::endpoints::cache::ResponseCache::budget_from_env());
     let serving = routes
         .iter()
         .any(|route| route.uses_model_serving())

@@ -163,8 +163,11 @@ pub(crate) fn write_db(
                 .map_err(at(&format!("insert book {}", book.id)))?;
         }
     }
-    tx.execute_batch("INSERT INTO books_fts(books_fts) VALUES('rebuild');")
-        .map_err(at("fill the FTS5 index"))?;
+    tx.execute_batch(
+        "INSERT INTO books_fts(books_fts) VALUES('rebuild'); \
+         INSERT INTO books_title_trigram(books_title_trigram) VALUES('rebuild');",
+    )
+    .map_err(at("fill the FTS5 indexes"))?;
     {
         let mut insert = tx
             .prepare(

@@ -120,11 +120,30 @@ impl BookQuery {
             None => {}
         }
         if let Some(needle) = &self.title_contains {
+            let needle = needle.to_lowercase();
+            // Three characters make a trigram: the index then narrows the
+            // books to the few whose folded title holds every trigram of
+            // the needle, in order, and instr() confirms each. (FTS5 reads
+            // its query as a C string: a NUL would cut it, so such a needle
+            // is left to instr() alone.)
+            if needle.chars().count() >= 3 && !needle.contains('\0') {
+                sql.push_str(
+                    " AND books.id IN (SELECT rowid FROM books_title_trigram \
+                     WHERE books_title_trigram MATCH ?)",
+                );
+                values.push(Value::Text(fts_phrase(&needle)));
+            }
             sql.push_str(" AND instr(books.title_folded, ?) > 0");
-            values.push(Value::Text(needle.to_lowercase()));
+            values.push(Value::Text(needle));
         }
         (sql, values)
     }
+}
+
+/// `text` as one FTS5 string (a phrase): in double quotes, inner quotes
+/// doubled, so no character of it is query syntax.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// Prices and offsets come from validated `u64`s well below `i64::MAX`; saturate

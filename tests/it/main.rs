@@ -29,12 +29,14 @@ mod mlflow;
 mod model_serving;
 mod openapi;
 mod properties;
+mod response_cache;
 mod scrape_parse;
 mod scrape_trigger;
 mod scraping;
 mod server;
 mod similar;
 mod store;
+mod title_search;
 mod usage_report;
 #[cfg(unix)]
 mod usage_report_browser;

@@ -237,7 +237,7 @@ fn built_db_opens_read_only_with_meta_categories_and_fts() {
     let conn = open_read_only(&db).unwrap();
 
     let meta = read_meta(&db).unwrap();
-    assert_eq!(meta["schema_version"], "2");
+    assert_eq!(meta["schema_version"], "3");
     assert_eq!(meta["scraped_at"], "2026-11-27T09:00:00Z");
     assert_eq!(meta["source"], "https://books.toscrape.com/");
     assert_eq!(meta["reported_total"], "6");

@@ -28,6 +28,7 @@ use crate::handlers::health::ModelEndpointHealth;
 use crate::store::Store;
 
 pub(super) mod auth;
+pub mod cache;
 pub(super) mod ml;
 pub(super) mod scraping;
 mod state;
@@ -209,14 +210,12 @@ fn path_segment(segment: Result<Path<String>, PathRejection>) -> Result<String, 
 async fn books(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
-    uri: Uri,
     query: Query<BooksParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
         &if_none_match,
         Route::Books,
-        &uri,
         &query.raw,
         &query.params.0,
     )
@@ -234,14 +233,12 @@ async fn books(
 async fn search(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
-    uri: Uri,
     query: Query<SearchParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
         &if_none_match,
         Route::BooksSearch,
-        &uri,
         &query.raw,
         &query.params.0,
     )
@@ -255,14 +252,12 @@ async fn search(
 async fn top_rated(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
-    uri: Uri,
     query: Query<TopRatedParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
         &if_none_match,
         Route::BooksTopRated,
-        &uri,
         &query.raw,
         &query.params.0,
     )
@@ -278,14 +273,12 @@ async fn top_rated(
 async fn price_range(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
-    uri: Uri,
     query: Query<PriceRangeParams>,
 ) -> Result<Response, ApiError> {
     list(
         &state,
         &if_none_match,
         Route::BooksPriceRange,
-        &uri,
         &query.raw,
         &query.params.0,
     )
@@ -347,14 +340,15 @@ fn list(
     state: &AppState,
     if_none_match: &IfNoneMatch,
     route: Route,
-    uri: &Uri,
     raw: &QueryParams,
     request: &ListRequest,
 ) -> Result<Response, ApiError> {
     let canonical = raw.canonical();
     immutable(state, if_none_match, route, &canonical, |store| {
         let page = handlers::books::list(store, &request.query, request.page)?;
-        let link = link_header(uri.path(), raw, request.page, page.total_pages);
+        // From the route and the canonical query alone, like the key: the
+        // kept answer's links are right for every request it serves.
+        let link = link_header(route.path(), raw, request.page, page.total_pages);
         Ok((json(&page), Some(link)))
     })
 }
@@ -394,7 +388,16 @@ fn immutable_as(
     if if_none_match.lists(&etag) {
         return Ok(not_modified(&etag, cache));
     }
-    let (body, link) = produce(store)?;
+    // The ETag names the answer (data, version, route, canonical key), so
+    // an answer made once serves every later request for it.
+    let (body, link) = match state.responses().get(&etag) {
+        Some(kept) => kept,
+        None => {
+            let made = produce(store)?;
+            state.responses().insert(&etag, &made);
+            made
+        }
+    };
     let mut response = conditional::respond(if_none_match, &etag, cache, content_type, body);
     if let Some(value) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
         response.headers_mut().insert(header::LINK, value);
@@ -418,12 +421,14 @@ fn json<T: Serialize>(value: &T) -> Bytes {
         .unwrap_or_else(|_| Bytes::from_static(b"{}"))
 }
 
-/// RFC 8288 links to the first, previous, next and last pages, as the
-/// request's own path with its query and another `page`.
+/// RFC 8288 links to the first, previous, next and last pages: the route's
+/// path with the query's parameters, sorted, and another `page`.
 fn link_header(path: &str, query: &QueryParams, page: Pagination, total_pages: u64) -> String {
     let url = |target: u64| {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in query.pairs().iter().filter(|(n, _)| n != "page") {
+        let mut pairs: Vec<_> = query.pairs().iter().filter(|(n, _)| n != "page").collect();
+        pairs.sort();
+        for (name, value) in pairs {
             out.append_pair(name, value);
         }
         out.append_pair("page", &target.to_string());

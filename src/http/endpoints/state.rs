@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use super::cache::{self, ResponseCache};
 use crate::auth::AuthConfig;
 use crate::http::error::ApiError;
 use crate::ml::serving::ModelServing;
@@ -29,6 +30,7 @@ pub struct AppState {
     serving: Option<Arc<Result<ModelServing, String>>>,
     auth: Option<Arc<AuthConfig>>,
     trigger: Option<Arc<ScrapeTrigger>>,
+    responses: Arc<ResponseCache>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             serving: None,
             auth: None,
             trigger: None,
+            responses: Arc::new(ResponseCache::new(cache::DEFAULT_BUDGET_BYTES)),
         }
     }
 
@@ -76,6 +79,19 @@ impl AppState {
         }
     }
 
+    /// The state keeping at most `budget_bytes` of answers (0: none).
+    pub fn with_response_cache(self, budget_bytes: usize) -> Self {
+        AppState {
+            responses: Arc::new(ResponseCache::new(budget_bytes)),
+            ..self
+        }
+    }
+
+    /// The answers of the immutable routes kept so far.
+    pub(super) fn responses(&self) -> &ResponseCache {
+        &self.responses
+    }
+
     /// Whether a scrape trigger is configured.
     pub fn has_trigger(&self) -> bool {
         self.trigger.is_some()
@@ -97,6 +113,8 @@ impl AppState {
     /// began with, which closes when the last of them is done.
     pub fn replace_store(&self, store: Store) {
         self.store.store(Arc::new(Ok(store)));
+        // The old data's answers can no longer be asked for (new ETags).
+        self.responses.clear();
     }
 
     /// The authentication settings, or 503 when they are not configured.

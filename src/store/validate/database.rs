@@ -198,15 +198,19 @@ pub(super) fn check_derived(
         )));
     }
     check_categories(conn, books, db, problems);
-    match conn.query_row("SELECT count(*) FROM books_fts_docsize", [], |row| {
-        row.get::<_, i64>(0)
-    }) {
-        Ok(n) if usize::try_from(n).ok() == Some(books.len()) => {}
-        Ok(n) => problems.push(problem(format!(
-            "the full-text index covers {n} of {} books",
-            books.len()
-        ))),
-        Err(err) => problems.push(cannot(db, "read the full-text index", err)),
+    for (table, index) in [
+        ("books_fts_docsize", "full-text index"),
+        ("books_title_trigram_docsize", "title trigram index"),
+    ] {
+        let sql = format!("SELECT count(*) FROM {table}");
+        match conn.query_row(&sql, [], |row| row.get::<_, i64>(0)) {
+            Ok(n) if usize::try_from(n).ok() == Some(books.len()) => {}
+            Ok(n) => problems.push(problem(format!(
+                "the {index} covers {n} of {} books",
+                books.len()
+            ))),
+            Err(err) => problems.push(cannot(db, &format!("read the {index}"), err)),
+        }
     }
     super::similar::check_similar(conn, books, db, problems);
 }
