@@ -182,6 +182,11 @@ impl Site {
         self
     }
 
+    /// The page at `path`, as served when no fault is scripted.
+    pub fn page(&self, path: &str) -> Option<&str> {
+        self.pages.get(path).map(String::as_str)
+    }
+
     pub fn hits(&self, path: &str) -> Vec<Instant> {
         let hits = self.hits.lock().unwrap();
         hits.iter()

@@ -19,6 +19,7 @@ mod diff;
 #[cfg(unix)]
 mod docs_browser;
 mod drift;
+mod fault_crawl;
 mod functions;
 mod metrics;
 mod mirror_e2e;
