@@ -55,6 +55,22 @@ pub fn server_addr() -> SocketAddr {
     })
 }
 
+/// `books serve`'s app with `state`, on a fresh loopback port in the
+/// calling test's runtime (for tests that need their own state); its URL.
+pub async fn serve_state(state: books::http::AppState) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    tokio::spawn(server::serve(
+        listener,
+        server::app(state),
+        std::future::pending(),
+        server::Limits::default(),
+    ));
+    format!("http://{addr}")
+}
+
 /// The shared server's token secret (tests only; real ones come from the
 /// environment and are never written down).
 pub const TEST_SECRET: &str = "test-only secret of the shared test server, 32+ bytes";

@@ -13,7 +13,7 @@ use books::scrape::progress::Progress;
 use books::scrape::{CrawlConfig, CrawlOutput, crawl};
 use url::Url;
 
-async fn crawl_site(base: &Url) -> CrawlOutput {
+pub(crate) async fn crawl_site(base: &Url) -> CrawlOutput {
     let config = CrawlConfig {
         concurrency: 4,
         client: fast_client(),
@@ -183,7 +183,7 @@ async fn malformed_product_page_is_reported_with_its_url() {
 }
 
 /// Runs the real binary against `base` into `out_dir`.
-async fn run_books_scrape(base: &Url, out_dir: &Path) -> std::process::Output {
+pub(crate) async fn run_books_scrape(base: &Url, out_dir: &Path) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_books"));
     cmd.args([
         "scrape",

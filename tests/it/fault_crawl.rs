@@ -6,18 +6,16 @@
 //! always fails makes `books scrape` fail and leaves the old data as it was.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use books::scrape::progress::Progress;
-use books::scrape::{CrawlConfig, CrawlOutput, crawl};
 use books::store::csv::canonical_csv;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
-use crate::common::{BOOKS, Site, fast_client, product_path};
+use crate::common::{BOOKS, Site, product_path};
+use crate::crawl::{crawl_site, run_books_scrape};
 
 /// What the server does with one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -171,17 +169,6 @@ impl FaultServer {
     }
 }
 
-async fn crawl_site(base: &Url) -> CrawlOutput {
-    let config = CrawlConfig {
-        concurrency: 4,
-        client: fast_client(),
-        ..CrawlConfig::new(base.clone())
-    };
-    crawl(&config, &Progress::hidden())
-        .await
-        .expect("crawl starts")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crawl_under_seeded_faults_gives_the_clean_run_byte_for_byte() {
     let (_, clean_base) = start(Plan::Seeded {
@@ -241,20 +228,4 @@ async fn a_page_that_always_fails_fails_the_scrape_and_keeps_the_old_data() {
     assert_eq!(std::fs::read(&csv).unwrap(), b"id,upc\n1,previous\n");
     assert_eq!(std::fs::read(&db).unwrap(), b"previous database bytes");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
-}
-
-async fn run_books_scrape(base: &Url, out_dir: &Path) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_books"));
-    command
-        .args([
-            "scrape",
-            "--quiet",
-            "--base-url",
-            base.as_str(),
-            "--out-dir",
-        ])
-        .arg(out_dir);
-    tokio::task::spawn_blocking(move || command.output().expect("run books scrape"))
-        .await
-        .unwrap()
 }

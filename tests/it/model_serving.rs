@@ -5,18 +5,16 @@
 //! of the answer on, and the API keeps answering. The real MLflow server is
 //! in `tests/it/mlflow.rs`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use books::adapters::{load_model, open_store, server};
+use books::adapters::{load_model, open_store};
 use books::http::AppState;
 use books::ml::serving::{ModelServing, ServingConfig};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
-use crate::app::committed_db;
+use crate::app::{committed_db, serve_state as api};
 
 mod stand_in;
 
@@ -85,19 +83,6 @@ fn serving(url: &str, max_connections: usize) -> ModelServing {
     config.connect_timeout = Duration::from_millis(400);
     config.max_connections = max_connections;
     ModelServing::new(config).unwrap()
-}
-
-/// The local server in this runtime over the committed data with `state`.
-async fn api(state: AppState) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(
-        listener,
-        server::app(state),
-        std::future::pending(),
-        server::Limits::default(),
-    ));
-    format!("http://{addr}")
 }
 
 fn orchestrated(url: &str, with_model_file: bool) -> AppState {
@@ -281,8 +266,12 @@ async fn calls_in_flight_are_bounded_by_the_pool() {
         Duration::from_millis(100),
     )
     .await;
-    let state =
-        AppState::new(open_store(&committed_db())).with_serving(Ok(serving(&upstream.url, 2)));
+    // Time enough for three waves of two calls (waiting counts in it), so
+    // the bound, not the clock, decides.
+    let mut config = ServingConfig::new(&upstream.url).unwrap();
+    config.max_connections = 2;
+    let serving = ModelServing::new(config).unwrap();
+    let state = AppState::new(open_store(&committed_db())).with_serving(Ok(serving));
     let api = api(state).await;
     let calls = (0..6).map(|i| {
         let api = api.clone();

@@ -3,23 +3,10 @@
 //! ETag; its links do not depend on how the first request was written; with
 //! a budget of zero nothing is kept.
 
-use books::adapters::{open_store, server};
+use books::adapters::open_store;
 use books::http::AppState;
-use tokio::net::TcpListener;
 
-use crate::app::committed_db;
-
-async fn serve(state: AppState) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(server::serve(
-        listener,
-        server::app(state),
-        std::future::pending(),
-        server::Limits::default(),
-    ));
-    format!("http://{addr}")
-}
+use crate::app::{committed_db, serve_state as serve};
 
 struct Got {
     timing: String,
