@@ -79,8 +79,8 @@ pub(crate) async fn orchestrator_answers() -> Vec<crate::openapi::Seen> {
 /// The client of `url` with a short timeout, so stalls end quickly.
 fn serving(url: &str, max_connections: usize) -> ModelServing {
     let mut config = ServingConfig::new(url).unwrap();
-    config.timeout = Duration::from_millis(400);
-    config.connect_timeout = Duration::from_millis(400);
+    config.timeout = Duration::from_millis(1000);
+    config.connect_timeout = Duration::from_millis(1000);
     config.max_connections = max_connections;
     ModelServing::new(config).unwrap()
 }
@@ -188,7 +188,7 @@ async fn upstream_failures_are_502_or_504_problems_and_the_api_stays_up() {
         (
             Reply::Stall,
             504,
-            "the model endpoint did not answer within 400 ms",
+            "the model endpoint did not answer within 1000 ms",
         ),
         (
             Reply::CutShort,
