@@ -11,7 +11,7 @@ use crate::http::error::ApiError;
 use crate::http::params::TrainingDataParams;
 use crate::ml::card::ModelCard;
 use crate::ml::dataset::{self, Row};
-use crate::ml::model::{MODEL_NAME, ModelFile, Prediction};
+use crate::ml::model::{ClassProbability, MODEL_NAME, ModelFile, Prediction};
 use crate::ml::serving::{ModelServing, SERVED_BY_MLFLOW, ServedModel, ServingError};
 use crate::observe::metrics;
 use crate::observe::timing::{self, Phase};
@@ -109,13 +109,30 @@ pub struct PredictionResponse {
     pub predictions: Vec<BookPrediction>,
 }
 
+/// One book's prediction. Its fields are spelled out rather than flattened
+/// from [`Prediction`]: the document's closed object schemas would otherwise
+/// refuse `book_id` beside the prediction's own fields.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BookPrediction {
     /// The book asked for, when the request gave `book_ids`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub book_id: Option<u32>,
-    #[serde(flatten)]
-    pub prediction: Prediction,
+    /// The most probable category.
+    pub category: String,
+    pub probability: f64,
+    /// The `top` most probable categories, most probable first (ties by name).
+    pub top: Vec<ClassProbability>,
+}
+
+impl BookPrediction {
+    fn new(book_id: Option<u32>, prediction: Prediction) -> Self {
+        BookPrediction {
+            book_id,
+            category: prediction.category,
+            probability: prediction.probability,
+            top: prediction.top,
+        }
+    }
 }
 
 /// One book to predict: its id when it was asked for by id, and its text.
@@ -178,9 +195,9 @@ pub fn predict(model: &ModelFile, books: &[BookText], top: u32) -> PredictionRes
     let started = Instant::now();
     let predictions = books
         .iter()
-        .map(|book| BookPrediction {
-            book_id: book.book_id,
-            prediction: model.predict(&book.title, &book.description, top as usize),
+        .map(|book| {
+            let prediction = model.predict(&book.title, &book.description, top as usize);
+            BookPrediction::new(book.book_id, prediction)
         })
         .collect::<Vec<_>>();
     predicted(&model.name, predictions.len(), started.elapsed());
@@ -209,10 +226,8 @@ pub async fn predict_served(
         .zip(batch.rows)
         .map(|(book, row)| {
             let (classes, probabilities): (Vec<String>, Vec<f64>) = row.into_iter().unzip();
-            BookPrediction {
-                book_id: book.book_id,
-                prediction: Prediction::ranked(&classes, probabilities, top as usize),
-            }
+            let prediction = Prediction::ranked(&classes, probabilities, top as usize);
+            BookPrediction::new(book.book_id, prediction)
         })
         .collect();
     Ok(PredictionResponse {

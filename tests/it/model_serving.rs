@@ -39,6 +39,13 @@ pub(crate) async fn orchestrator_answers() -> Vec<crate::openapi::Seen> {
     let predict = || Some(json!({"instances": [{"title": "x"}]}).to_string());
     let cases = [
         (&good, Route::MlPredictions, predict(), 200),
+        // By id: each prediction names its book (`book_id`).
+        (
+            &good,
+            Route::MlPredictions,
+            Some(json!({"book_ids": [3]}).to_string()),
+            200,
+        ),
         (&good, Route::MlModel, None, 200),
         (&good, Route::Health, None, 200),
         (&failing, Route::MlPredictions, predict(), 502),

@@ -26,7 +26,11 @@ pub struct TriggerRequest {
     /// Why the scrape is started: shown in the run's status and, on GitHub,
     /// in the deploy's job summary. At most 200 characters, none of them
     /// control characters; "api" when left out.
-    #[schema(max_length = 200, examples("prices changed upstream"))]
+    #[schema(
+        max_length = 200,
+        pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$",
+        examples("prices changed upstream")
+    )]
     pub reason: Option<String>,
 }
 

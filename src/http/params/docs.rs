@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use utoipa::IntoParams;
 use utoipa::openapi::Required;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 
 use super::{
     BookIdQuery, DATA_FORMATS, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_SEED, MAX_TEXT_CHARS,
@@ -195,6 +195,12 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
         ),
         _ => (String::new(), ObjectBuilder::new(), None),
     };
+    // An empty value means absent (as HTML forms send empty fields): said
+    // in the schema too, as its first alternative.
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([""]));
+    let schema = Schema::AnyOf(AnyOfBuilder::new().item(empty).item(schema).build());
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
@@ -202,7 +208,7 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
         .description(Some(format!(
             "{about} An empty value means absent (`?{name}=`)."
         )))
-        .schema(Some(schema.build()))
+        .schema(Some(schema))
         .example(example)
         .build()
 }
@@ -211,7 +217,8 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
 fn columns_pattern() -> String {
     let names: Vec<&str> = all_columns().into_iter().map(Column::name).collect();
     let name = names.join("|");
-    format!("^({name})(,({name}))*$")
+    // Empty is allowed: an empty value means absent.
+    format!("^(({name})(,({name}))*)?$")
 }
 
 fn integer(min: u32, max: u32) -> ObjectBuilder {
@@ -227,7 +234,9 @@ fn text(about: &str, example: &str) -> (String, ObjectBuilder, Option<Value>) {
         format!("{about} At most {MAX_TEXT_CHARS} characters; control characters are refused."),
         ObjectBuilder::new()
             .schema_type(Type::String)
-            .max_length(Some(MAX_TEXT_CHARS)),
+            .max_length(Some(MAX_TEXT_CHARS))
+            // `char::is_control`: the C0 and C1 controls and DEL.
+            .pattern(Some("^[^\\u0000-\\u001f\\u007f-\\u009f]*$")),
         Some(json!(example)),
     )
 }

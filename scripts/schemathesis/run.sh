@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs schemathesis (pinned, into .tools/schemathesis) against `books serve`
+# (release build) over a copy of the committed data, from the OpenAPI
+# document the server itself serves: every check, positive and negative
+# data, every phase including the stateful one, with the exceptions (and
+# their reasons) in scripts/schemathesis/schemathesis.toml. Seeded and
+# bounded. Authentication is configured with a throwaway secret and admin,
+# whose token every request carries; the scrape trigger scrapes a port where
+# nothing listens, so a triggered scrape fails at once and publishes nothing.
+#
+#   scripts/schemathesis/run.sh [max examples per operation, default 60]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+version=4.32.0
+examples="${1:-60}"
+seed="${ST_SEED:-20261202}"
+env_dir=.tools/schemathesis
+if [ "$("$env_dir/bin/st" --version 2>/dev/null)" != "st, version $version" ]; then
+  echo "== installing schemathesis $version into $env_dir"
+  rm -rf "$env_dir"
+  python3 -m venv "$env_dir"
+  "$env_dir/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --only-binary ':all:' "schemathesis==$version"
+fi
+
+cargo build --release --locked --quiet --bin books
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/books"
+work=$(mktemp -d)
+server=""
+trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+cp data/books.db data/model.json "$work/"
+
+password="schemathesis-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+hash=$(printf %s "$password" | "$bin" hash-password)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BOOKS_JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" \
+BOOKS_USERS="st:$hash:admin" \
+  "$bin" serve --addr "127.0.0.1:$port" --db "$work/books.db" \
+  --scrape-base-url http://127.0.0.1:9/ >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.05; done
+token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"username\":\"st\",\"password\":\"$password\"}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+
+echo "== schemathesis $version: seed $seed, at most $examples examples per operation"
+status=0
+"$env_dir/bin/st" --config-file scripts/schemathesis/schemathesis.toml run \
+  "http://127.0.0.1:$port/api/v1/openapi.json" \
+  --max-examples "$examples" --seed "$seed" --workers 1 \
+  --header "Authorization: Bearer $token" \
+  --report junit --report-dir target/schemathesis --no-color || status=$?
+if grep -q '"status":5[0-9][0-9]' "$work/serve.log"; then
+  echo "the server logged a 5xx:" >&2
+  grep '"status":5[0-9][0-9]' "$work/serve.log" | head -5 >&2
+  status=1
+fi
+exit "$status"
