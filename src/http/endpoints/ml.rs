@@ -11,6 +11,7 @@ use super::super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::super::error::ApiError;
 use super::super::params::{DataFormat, NoParams, Query, TopParams, TrainingDataParams};
 use super::super::route::{CachePolicy, Route};
+use super::state::Predictor;
 use super::{AppState, CSV, JSON, immutable, immutable_as, json};
 use crate::handlers;
 use crate::handlers::ml::PredictionRequest;
@@ -119,20 +120,15 @@ pub(super) async fn predictions(
     JsonBody(request): JsonBody<PredictionRequest>,
 ) -> Result<Response, ApiError> {
     let top = query.params.0;
-    let serving = state.serving().transpose()?;
-    let model = match serving {
-        Some(_) => None,
-        None => Some(state.model()?),
-    };
+    let predictor = state.predictor()?;
     let books = {
         // The store is needed only to look books up by id.
         let snapshot = state.store_snapshot();
         handlers::ml::books_to_predict(snapshot.as_ref().as_ref().ok(), request)?
     };
-    let answer = match (serving, model) {
-        (Some(serving), _) => handlers::ml::predict_served(serving, &books, top).await?,
-        (None, Some(model)) => handlers::ml::predict(model, &books, top),
-        (None, None) => return Err(ApiError::ModelUnavailable),
+    let answer = match predictor {
+        Predictor::Served(serving) => handlers::ml::predict_served(serving, &books, top).await?,
+        Predictor::File(model) => handlers::ml::predict(model, &books, top),
     };
     let cache = Route::MlPredictions.cache_policy().cache_control();
     Ok((

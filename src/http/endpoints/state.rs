@@ -131,6 +131,15 @@ impl AppState {
         self.model_handle().ok_or(ApiError::ModelUnavailable)
     }
 
+    /// Who answers predictions: the model endpoint in orchestrator mode,
+    /// else the model file (503 when the one in use is unavailable).
+    pub(super) fn predictor(&self) -> Result<Predictor<'_>, ApiError> {
+        match self.serving() {
+            Some(serving) => serving.map(Predictor::Served),
+            None => self.model().map(Predictor::File),
+        }
+    }
+
     /// The model endpoint in orchestrator mode: `None` when the model file
     /// is used; `Some(Err)` when the endpoint's setting is wrong (logged at
     /// start), which is a 503 rather than a silent fallback to the file.
@@ -139,4 +148,12 @@ impl AppState {
             .as_deref()
             .map(|serving| serving.as_ref().map_err(|_| ApiError::ModelUnavailable))
     }
+}
+
+/// What answers `/ml/predictions`.
+pub(super) enum Predictor<'a> {
+    /// Phase 1: the model file, in this process.
+    File(&'a ModelFile),
+    /// Phase 2: the model endpoint.
+    Served(&'a ModelServing),
 }
