@@ -2,7 +2,10 @@
 //! `/books/top-rated`, `/books/price-range`.
 
 use serde::Serialize;
-use utoipa::ToSchema;
+use serde::ser::{SerializeMap, Serializer};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::ListPage;
 use crate::domain::{Book, BookId};
@@ -33,6 +36,186 @@ impl From<Book> for BookView {
             book,
         }
     }
+}
+
+/// A field of a [`BookView`], by the name `fields=` gives it: the book's
+/// columns in the data contract's order, then the derived fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookField {
+    Id,
+    Upc,
+    Title,
+    Category,
+    Price,
+    PriceExclTax,
+    Tax,
+    Rating,
+    Availability,
+    Stock,
+    ReviewCount,
+    ProductType,
+    Description,
+    ImageUrl,
+    ProductUrl,
+    InStock,
+    Currency,
+}
+
+impl BookField {
+    /// Every field, in the order a book is written.
+    pub const ALL: [BookField; 17] = [
+        BookField::Id,
+        BookField::Upc,
+        BookField::Title,
+        BookField::Category,
+        BookField::Price,
+        BookField::PriceExclTax,
+        BookField::Tax,
+        BookField::Rating,
+        BookField::Availability,
+        BookField::Stock,
+        BookField::ReviewCount,
+        BookField::ProductType,
+        BookField::Description,
+        BookField::ImageUrl,
+        BookField::ProductUrl,
+        BookField::InStock,
+        BookField::Currency,
+    ];
+
+    /// The field's JSON name: a column's is the CSV's (a test pins both
+    /// lists to the derived serialisation of [`BookView`]).
+    pub fn name(self) -> &'static str {
+        match self {
+            BookField::InStock => "in_stock",
+            BookField::Currency => "currency",
+            column => Book::COLUMNS[column as usize],
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|field| field.name() == name)
+    }
+
+    fn bit(self) -> u32 {
+        1 << self as u32
+    }
+
+    fn write<M: SerializeMap>(self, view: &BookView, map: &mut M) -> Result<(), M::Error> {
+        let book = &view.book;
+        let name = self.name();
+        match self {
+            BookField::Id => map.serialize_entry(name, &book.id),
+            BookField::Upc => map.serialize_entry(name, &book.upc),
+            BookField::Title => map.serialize_entry(name, &book.title),
+            BookField::Category => map.serialize_entry(name, &book.category),
+            BookField::Price => map.serialize_entry(name, &book.price),
+            BookField::PriceExclTax => map.serialize_entry(name, &book.price_excl_tax),
+            BookField::Tax => map.serialize_entry(name, &book.tax),
+            BookField::Rating => map.serialize_entry(name, &book.rating),
+            BookField::Availability => map.serialize_entry(name, &book.availability),
+            BookField::Stock => map.serialize_entry(name, &book.stock),
+            BookField::ReviewCount => map.serialize_entry(name, &book.review_count),
+            BookField::ProductType => map.serialize_entry(name, &book.product_type),
+            BookField::Description => map.serialize_entry(name, &book.description),
+            BookField::ImageUrl => map.serialize_entry(name, &book.image_url),
+            BookField::ProductUrl => map.serialize_entry(name, &book.product_url),
+            BookField::InStock => map.serialize_entry(name, &view.in_stock),
+            BookField::Currency => map.serialize_entry(name, view.currency),
+        }
+    }
+}
+
+/// The fields of a book a list shows (JSON:API's sparse fieldsets): a set,
+/// so the order and repeats of `fields=` do not matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSet(u32);
+
+impl FieldSet {
+    pub const ALL: FieldSet = FieldSet((1 << BookField::ALL.len()) - 1);
+
+    pub fn of(fields: impl IntoIterator<Item = BookField>) -> Self {
+        FieldSet(fields.into_iter().fold(0, |bits, field| bits | field.bit()))
+    }
+
+    pub fn contains(self, field: BookField) -> bool {
+        self.0 & field.bit() != 0
+    }
+}
+
+/// A book of a list: every field, or the [`FieldSet`] asked for, in the
+/// order of a whole book.
+#[derive(Debug, Clone)]
+pub struct ListedBook {
+    pub view: BookView,
+    pub fields: FieldSet,
+}
+
+impl Serialize for ListedBook {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.fields == FieldSet::ALL {
+            return self.view.serialize(serializer);
+        }
+        let mut map = serializer.serialize_map(None)?;
+        for field in BookField::ALL {
+            if self.fields.contains(field) {
+                field.write(&self.view, &mut map)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// The name of the schema of a book with only some fields.
+const SPARSE_BOOK: &str = "BookFields";
+
+/// A whole [`Book`](BookView), or, when `fields` names some, a
+/// [`BookFields`](sparse_book_schema).
+impl PartialSchema for ListedBook {
+    fn schema() -> RefOr<Schema> {
+        AnyOfBuilder::new()
+            .item(Ref::from_schema_name(BookView::name()))
+            .item(Ref::from_schema_name(SPARSE_BOOK))
+            .description(Some(
+                "A book: every field, or only those `fields` names (in this same order).",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for ListedBook {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((BookView::name().into(), BookView::schema()));
+        BookView::schemas(schemas);
+        schemas.push((SPARSE_BOOK.into(), sparse_book_schema()));
+    }
+}
+
+/// `Book`'s properties (its own and the derived ones) with none required:
+/// derived from `Book`'s schema, so the two cannot drift apart.
+fn sparse_book_schema() -> RefOr<Schema> {
+    fn properties(schema: RefOr<Schema>, into: &mut Vec<(String, RefOr<Schema>)>) {
+        match schema {
+            RefOr::T(Schema::Object(object)) => into.extend(object.properties),
+            RefOr::T(Schema::AllOf(all_of)) => {
+                for part in all_of.items {
+                    properties(part, into);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    properties(BookView::schema(), &mut found);
+    found
+        .into_iter()
+        .fold(
+            ObjectBuilder::new()
+                .description(Some("A book with only the fields `fields` names."))
+                .min_properties(Some(1)),
+            |object, (name, property)| object.property(name, property),
+        )
+        .into()
 }
 
 /// One book by id; 404 when there is none.
@@ -96,13 +279,75 @@ pub fn list(
     store: &Store,
     query: &BookQuery,
     page: Pagination,
-) -> Result<ListPage<BookView>, ApiError> {
+    fields: FieldSet,
+) -> Result<ListPage<ListedBook>, ApiError> {
     let found = store.books(query)?;
     Ok(ListPage {
-        items: found.books.into_iter().map(BookView::from).collect(),
+        items: found
+            .books
+            .into_iter()
+            .map(|book| ListedBook {
+                view: book.into(),
+                fields,
+            })
+            .collect(),
         page: page.page,
         per_page: page.per_page,
         total: found.total,
         total_pages: page.total_pages(found.total),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ml::features::tests::book;
+
+    fn view() -> BookView {
+        let mut book = book(7, "A \"quoted\" title", "Words.", 1234, 0);
+        book.image_url = "https://books.toscrape.com/media/x.jpg".into();
+        book.into()
+    }
+
+    /// Every field, one by one and all together, is written as the derived
+    /// serialisation writes it: the names, the values and the order.
+    #[test]
+    fn sparse_fields_are_the_whole_books_own() {
+        let view = view();
+        let whole = serde_json::to_string(&view).unwrap();
+        let all = ListedBook {
+            view: view.clone(),
+            fields: FieldSet::of(BookField::ALL),
+        };
+        assert_eq!(FieldSet::of(BookField::ALL), FieldSet::ALL);
+        assert_eq!(serde_json::to_string(&all).unwrap(), whole);
+        // Written pair by pair, not through the derived path.
+        let mut pairs = Vec::new();
+        for field in BookField::ALL {
+            let one = ListedBook {
+                view: view.clone(),
+                fields: FieldSet::of([field]),
+            };
+            let text = serde_json::to_string(&one).unwrap();
+            pairs.push(text[1..text.len() - 1].to_owned());
+        }
+        assert_eq!(format!("{{{}}}", pairs.join(",")), whole);
+    }
+
+    #[test]
+    fn a_set_keeps_a_books_order_and_names_parse_back() {
+        let grid = FieldSet::of([BookField::ImageUrl, BookField::Title, BookField::Id]);
+        let listed = ListedBook {
+            view: view(),
+            fields: grid,
+        };
+        assert_eq!(
+            serde_json::to_string(&listed).unwrap(),
+            r#"{"id":7,"title":"A \"quoted\" title","image_url":"https://books.toscrape.com/media/x.jpg"}"#
+        );
+        for field in BookField::ALL {
+            assert_eq!(BookField::from_name(field.name()), Some(field));
+        }
+        assert_eq!(BookField::from_name("ID"), None);
+    }
 }

@@ -36,6 +36,7 @@ mod scrape_trigger;
 mod scraping;
 mod server;
 mod similar;
+mod sparse_fields;
 mod store;
 mod title_search;
 mod usage_report;

@@ -23,7 +23,7 @@ use super::params::{
 use super::route::Route;
 use crate::handlers;
 use crate::handlers::ListPage;
-use crate::handlers::books::{BookView, SimilarBooks};
+use crate::handlers::books::{BookView, ListedBook, SimilarBooks};
 use crate::handlers::health::ModelEndpointHealth;
 use crate::store::Store;
 
@@ -206,7 +206,7 @@ fn path_segment(segment: Result<Path<String>, PathRejection>) -> Result<String, 
 /// any sort are broken by id, ascending. `per_page=1000` fetches the whole
 /// catalogue at once.
 #[utoipa::path(get, path = Route::Books.path(), operation_id = "listBooks", tag = "books",
-    params(BooksParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
+    params(BooksParams), responses((status = 200, description = "OK", body = ListPage<ListedBook>)))]
 async fn books(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -229,7 +229,7 @@ async fn books(
 /// prefix, ranked by relevance). Criteria are ANDed; at least one is
 /// required (else 400). No match is a 200 with an empty list.
 #[utoipa::path(get, path = Route::BooksSearch.path(), operation_id = "searchBooks", tag = "books",
-    params(SearchParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
+    params(SearchParams), responses((status = 200, description = "OK", body = ListPage<ListedBook>)))]
 async fn search(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -248,7 +248,7 @@ async fn search(
 ///
 /// Rating descending; books with the same rating in ascending id order.
 #[utoipa::path(get, path = Route::BooksTopRated.path(), operation_id = "listTopRatedBooks", tag = "books",
-    params(TopRatedParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
+    params(TopRatedParams), responses((status = 200, description = "OK", body = ListPage<ListedBook>)))]
 async fn top_rated(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -269,7 +269,7 @@ async fn top_rated(
 /// both. `min_price`/`max_price` are aliases of `min`/`max` (give one name
 /// per bound). Cheapest first unless `sort`/`order` say otherwise.
 #[utoipa::path(get, path = Route::BooksPriceRange.path(), operation_id = "listBooksByPriceRange", tag = "books",
-    params(PriceRangeParams), responses((status = 200, description = "OK", body = ListPage<BookView>)))]
+    params(PriceRangeParams), responses((status = 200, description = "OK", body = ListPage<ListedBook>)))]
 async fn price_range(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -345,7 +345,7 @@ fn list(
 ) -> Result<Response, ApiError> {
     let canonical = raw.canonical();
     immutable(state, if_none_match, route, &canonical, |store| {
-        let page = handlers::books::list(store, &request.query, request.page)?;
+        let page = handlers::books::list(store, &request.query, request.page, request.fields)?;
         // From the route and the canonical query alone, like the key: the
         // kept answer's links are right for every request it serves.
         let link = link_header(route.path(), raw, request.page, page.total_pages);

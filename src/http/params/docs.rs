@@ -11,6 +11,7 @@ use super::{
     BookIdQuery, DATA_FORMATS, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_SEED, MAX_TEXT_CHARS,
     MAX_TOP, ORDERS, SORT_KEYS, SPLITS, SimilarParams, TopParams, TrainingDataParams,
 };
+use crate::handlers::books::BookField;
 use crate::handlers::ml::DEFAULT_TOP;
 use crate::ml::dataset::{Column, all_columns};
 use crate::ml::split::{DEFAULT_SEED, DEFAULT_TEST_SIZE};
@@ -155,9 +156,18 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
             "The columns to return, comma-separated, each once, in the order given. All of them when absent.".into(),
             ObjectBuilder::new()
                 .schema_type(Type::String)
-                .pattern(Some(columns_pattern()))
+                .pattern(Some(comma_list_pattern(
+                    &all_columns().into_iter().map(Column::name).collect::<Vec<_>>(),
+                )))
                 .enum_values(None::<Vec<Value>>),
             Some(json!("id,title,description,category")),
+        ),
+        "fields" => (
+            "The fields each book shows, comma-separated (sparse fieldsets: a grid view needs `id,title,price,rating,image_url`). They keep a whole book's order; repeats do not matter. Every field when absent.".into(),
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(comma_list_pattern(&BookField::ALL.map(BookField::name)))),
+            Some(json!("id,title,price,rating,image_url")),
         ),
         "format" => (
             "`json`, or `csv` (RFC 4180, with a header row, as a download). When absent, `Accept: text/csv` asks for CSV.".into(),
@@ -213,9 +223,8 @@ pub(super) fn query_parameter(name: &str, allowed: &[&str], default_sort: &str) 
         .build()
 }
 
-/// A comma-separated list of known column names.
-fn columns_pattern() -> String {
-    let names: Vec<&str> = all_columns().into_iter().map(Column::name).collect();
+/// A comma-separated list of `names`.
+fn comma_list_pattern(names: &[&str]) -> String {
     let name = names.join("|");
     // Empty is allowed: an empty value means absent.
     format!("^(({name})(,({name}))*)?$")

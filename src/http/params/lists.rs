@@ -3,6 +3,7 @@
 
 use super::{ORDERS, Pagination, QueryParams, SORT_KEYS};
 use crate::domain::{Price, Rating, category_slug};
+use crate::handlers::books::{BookField, FieldSet};
 use crate::http::error::{ApiError, echo};
 use crate::store::query::{BookQuery, Order, SortKey};
 
@@ -21,11 +22,13 @@ impl BookListParams {
         "in_stock",
         "sort",
         "order",
+        "fields",
     ];
     /// `/books/search`.
-    pub const SEARCH: &'static [&'static str] = &["page", "per_page", "title", "category", "q"];
+    pub const SEARCH: &'static [&'static str] =
+        &["page", "per_page", "title", "category", "q", "fields"];
     /// `/books/top-rated`.
-    pub const TOP_RATED: &'static [&'static str] = &["page", "per_page", "category"];
+    pub const TOP_RATED: &'static [&'static str] = &["page", "per_page", "category", "fields"];
     /// `/books/price-range`: `min_price`/`max_price` are aliases of `min`/`max`.
     pub const PRICE_RANGE: &'static [&'static str] = &[
         "page",
@@ -36,6 +39,7 @@ impl BookListParams {
         "max_price",
         "sort",
         "order",
+        "fields",
     ];
 
     pub fn books(query: &QueryParams) -> Result<(BookQuery, Pagination), ApiError> {
@@ -111,6 +115,28 @@ impl BookListParams {
         q.order = query.choice("order", &ORDERS)?.unwrap_or(Order::Asc);
         Ok((q, page))
     }
+}
+
+/// `fields`: the comma-separated names of the book fields each item shows
+/// (repeats and order do not matter); every field when absent.
+pub(super) fn fields(query: &QueryParams) -> Result<FieldSet, ApiError> {
+    let fields = query.parsed("fields", |value| {
+        value
+            .split(',')
+            .map(|name| {
+                BookField::from_name(name).ok_or_else(|| {
+                    let known: Vec<&str> = BookField::ALL.map(BookField::name).to_vec();
+                    format!(
+                        "fields: unknown field {:?}; known: {}",
+                        echo(name),
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(FieldSet::of)
+    })?;
+    Ok(fields.unwrap_or(FieldSet::ALL))
 }
 
 /// A price bound given as `name` or its `alias` (not both), with the name used.

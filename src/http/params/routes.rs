@@ -9,6 +9,7 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::{BookListParams, FromQuery, QueryParams, docs};
 use crate::domain::BookId;
+use crate::handlers::books::FieldSet;
 use crate::http::error::{ApiError, echo};
 use crate::ml::dataset::{self, Column};
 use crate::ml::similar::NEIGHBOURS;
@@ -248,6 +249,8 @@ fn parse_columns(value: &str) -> Result<Vec<Column>, String> {
 pub struct ListRequest {
     pub query: BookQuery,
     pub page: Pagination,
+    /// What each book shows.
+    pub fields: FieldSet,
 }
 
 /// A list endpoint's parameter type: its names, its parser and its OpenAPI
@@ -263,7 +266,8 @@ macro_rules! list_params {
             const ALLOWED: &'static [&'static str] = $allowed;
             fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
                 let (q, page) = $build(query)?;
-                Ok($name(ListRequest { query: q, page }))
+                let fields = super::lists::fields(query)?;
+                Ok($name(ListRequest { query: q, page, fields }))
             }
         }
 
