@@ -4,9 +4,11 @@
 //! anything but JSON, and valid input round-trips; prices round-trip through
 //! their text; the HTML parser never panics on mutated pages.
 
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use books::domain::Price;
+use books::handlers::books::BookField;
 use books::http::{AppState, Route, app};
 use books::scrape::parse::{parse_listing, parse_product};
 use http_body_util::BodyExt;
@@ -190,12 +192,23 @@ proptest! {
         sort in prop::sample::select(vec!["id", "title", "price", "rating", "stock"]),
         order in prop::sample::select(vec!["asc", "desc"]),
         bounds in (0u32..6000, 0u32..6000),
+        // Any order, repeats allowed; none is every field.
+        fields in prop::collection::vec(
+            prop::sample::select(BookField::ALL.map(BookField::name).to_vec()),
+            0..6,
+        ),
     ) {
         let (low, high) = (bounds.0.min(bounds.1), bounds.0.max(bounds.1));
-        let target = format!(
+        let mut target = format!(
             "/api/v1/books?page={page}&per_page={per_page}&sort={sort}&order={order}&min_price={}.{:02}&max_price={}.{:02}",
             low / 100, low % 100, high / 100, high % 100
         );
+        let shown: BTreeSet<&str> = if fields.is_empty() {
+            BookField::ALL.map(BookField::name).into()
+        } else {
+            target.push_str(&format!("&fields={}", fields.join(",")));
+            fields.iter().copied().collect()
+        };
         let answer = get(&target);
         let list: Value = serde_json::from_slice(&answer.body).unwrap();
         if answer.status != 200 {
@@ -209,8 +222,12 @@ proptest! {
         let items = list["items"].as_array().unwrap();
         prop_assert!(items.len() <= per_page as usize);
         for book in items {
-            let pence = (book["price"].as_f64().unwrap() * 100.0).round() as u32;
-            prop_assert!((low..=high).contains(&pence), "{} outside {}..={}", pence, low, high);
+            let keys: BTreeSet<&str> = book.as_object().unwrap().keys().map(String::as_str).collect();
+            prop_assert_eq!(&keys, &shown, "{}", target);
+            if let Some(price) = book.get("price") {
+                let pence = (price.as_f64().unwrap() * 100.0).round() as u32;
+                prop_assert!((low..=high).contains(&pence), "{} outside {}..={}", pence, low, high);
+            }
         }
     }
 
