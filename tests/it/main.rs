@@ -37,6 +37,7 @@ mod scraping;
 mod server;
 mod similar;
 mod store;
+mod synth;
 mod title_search;
 mod usage_report;
 #[cfg(unix)]
