@@ -83,17 +83,54 @@ pub fn neighbours(books: &[Book], k: usize) -> Vec<(BookId, Vec<Neighbour>)> {
         }
     }
 
-    // Only the books sharing a term with book i (`touched`) can score above
-    // 0; every other one scores exactly 0 and ranks by id, so at most the
-    // first k of those (in id order) can make the list. Ranking those
-    // candidates alone gives the same list as ranking all n books, in time
-    // proportional to the postings visited rather than to n per book.
+    // Each book's list depends only on the vectors, so the books are split
+    // into one contiguous range per core and ranked in parallel: the same
+    // lists, in the same order, as one thread gives.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, sorted.len().max(1));
+    let chunk = sorted.len().div_ceil(threads).max(1);
+    let (sorted, vectors, postings) = (&sorted, &vectors, &postings);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..sorted.len())
+            .step_by(chunk)
+            .map(|from| {
+                let books = from..(from + chunk).min(sorted.len());
+                scope.spawn(move || rank(books, sorted, vectors, postings, k))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
+}
+
+/// The neighbour lists of the books at `books` (indices into `sorted`).
+///
+/// Only the books sharing a term with book i (`touched`) can score above 0;
+/// every other one scores exactly 0 and ranks by id, so at most the first k
+/// of those (in id order) can make the list. Ranking those candidates alone
+/// gives the same list as ranking all n books, in time proportional to the
+/// postings visited rather than to n per book.
+fn rank(
+    books: std::ops::Range<usize>,
+    sorted: &[&Book],
+    vectors: &[SparseVector],
+    postings: &[Vec<(usize, f64)>],
+    k: usize,
+) -> Vec<(BookId, Vec<Neighbour>)> {
     let mut dots = vec![0.0f64; sorted.len()];
     let mut touched_in = vec![usize::MAX; sorted.len()];
     let mut touched: Vec<usize> = Vec::new();
     let mut candidates: Vec<Neighbour> = Vec::new();
-    let mut out = Vec::with_capacity(sorted.len());
-    for (i, vector) in vectors.iter().enumerate() {
+    let mut out = Vec::with_capacity(books.len());
+    for i in books {
+        let vector = &vectors[i];
         for (&term, &weight) in vector.indices.iter().zip(&vector.values) {
             for &(j, other) in &postings[term as usize] {
                 if touched_in[j] != i {
