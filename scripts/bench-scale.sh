@@ -161,26 +161,32 @@ PY
       "$(awk -v v="$p50" 'BEGIN{print v/1000}')" "$(awk -v v="$p99" 'BEGIN{print v/1000}')" >>"$latency_csv"
   done
 
-  port=$(free_port)
-  BOOKS_RESPONSE_CACHE_MB=0 "$bin/books" serve --addr "127.0.0.1:$port" --db "$db" >/dev/null 2>&1 &
-  server=$!
-  for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.05; done
   for e in "${endpoints[@]}"; do
     name="${e%%|*}" path="${e#*|}"
+    # A fresh server per endpoint: at 1M the slow searches still queued
+    # when wrk stops would otherwise be measured as the next endpoint's.
+    port=$(free_port)
+    BOOKS_RESPONSE_CACHE_MB=0 "$bin/books" serve --addr "127.0.0.1:$port" --db "$db" >/dev/null 2>&1 &
+    server=$!
+    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.05; done
     out=$(wrk -t2 -c32 -d"${wrk_seconds}s" --timeout 30s --latency "http://127.0.0.1:$port$path")
     if grep -qE 'Non-2xx|Socket errors' <<<"$out"; then
       echo "error: $path: $(grep -E 'Non-2xx|Socket errors' <<<"$out")" >&2
       exit 1
     fi
+    kill "$server" && wait "$server" 2>/dev/null || true
+    server=""
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    if [ "${requests:-0}" -eq 0 ]; then
+      echo "http $path: no request completed in ${wrk_seconds}s; not recorded" >&2
+      continue
+    fi
     rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
     p50=$(to_ms "$(awk '$1=="50%" {print $2}' <<<"$out")")
     p99=$(to_ms "$(awk '$1=="99%" {print $2}' <<<"$out")")
     printf '%s,%s,"%s",http,%s,%s,%s,%s\n' "$n" "$name" "$path" "$requests" "$p50" "$p99" "$rps" >>"$latency_csv"
     printf 'http %-55s %10s req/s  p50 %8s ms  p99 %8s ms\n' "$path" "$rps" "$p50" "$p99" >&2
   done
-  kill "$server" && wait "$server" 2>/dev/null || true
-  server=""
   if [ "${KEEP:-0}" != 1 ]; then rm -rf "$work"; fi
 done
 
