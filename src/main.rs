@@ -1,5 +1,5 @@
 //! The `books` command line: scrape | build-db | validate | diff | train |
-//! hash-password | serve | usage-report.
+//! hash-password | serve | usage-report | synth.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +59,15 @@ enum Command {
         /// The book count the site reported ("1000 results").
         #[arg(long)]
         reported_total: Option<u32>,
+        /// Leave the similar books out (an empty table), for scale
+        /// benchmarks only: their time grows with the square of the book
+        /// count. /books/{id}/similar then answers an empty list, and
+        /// `books validate` reports the table as wrong.
+        #[arg(long)]
+        without_similar: bool,
+        /// Print how long each step of the build took, on stderr.
+        #[arg(long)]
+        timings: bool,
     },
     /// Check DIR/books.csv against DIR/books.db and print every problem;
     /// exits non-zero if there is any.
@@ -142,6 +151,26 @@ enum Command {
         #[arg(long, default_value = "usage-report.html")]
         html: PathBuf,
     },
+    /// Write a synthetic catalogue of N books in the data contract of
+    /// books.csv, drawn from a real catalogue's distributions (categories,
+    /// prices, ratings, stock, text lengths, word sequences), for scale
+    /// benchmarks.
+    ///
+    /// Deterministic: the same source, N and seed give the same bytes.
+    Synth {
+        /// How many books (ids 1..=N).
+        #[arg(long = "books", value_name = "N")]
+        count: u64,
+        /// The seed of every draw.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The real catalogue to draw from.
+        #[arg(long, default_value = "data/books.csv")]
+        from: PathBuf,
+        /// The CSV to write (replaced atomically; its directory is created).
+        #[arg(long, default_value = "synth/books.csv")]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -159,7 +188,19 @@ fn main() -> ExitCode {
             scraped_at,
             source,
             reported_total,
-        } => build_db(&csv, &db, scraped_at, source, reported_total),
+            without_similar,
+            timings,
+        } => build_db(
+            &csv,
+            &db,
+            BuildMeta {
+                scraped_at,
+                source,
+                reported_total,
+            },
+            without_similar,
+            timings,
+        ),
         Command::Validate { dir } => Ok(validate(&dir)),
         Command::Diff {
             old_dir,
@@ -181,6 +222,12 @@ fn main() -> ExitCode {
             scrape_base_url,
         } => books::adapters::server::run_blocking(addr, &db, scrape_base_url),
         Command::UsageReport { logs, html } => usage_report(&logs, &html),
+        Command::Synth {
+            count,
+            seed,
+            from,
+            out,
+        } => synth(count, seed, &from, &out),
     };
     match result {
         Ok(code) => code,
@@ -242,18 +289,32 @@ fn scrape(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The meta fields `books build-db` was given.
+struct BuildMeta {
+    scraped_at: Option<String>,
+    source: Option<String>,
+    reported_total: Option<u32>,
+}
+
 /// `books build-db`: CSV -> SQLite, with the meta fields chosen as the
 /// command's help says.
 fn build_db(
     csv: &std::path::Path,
     db: &std::path::Path,
-    scraped_at: Option<String>,
-    source: Option<String>,
-    reported_total: Option<u32>,
+    given: BuildMeta,
+    without_similar: bool,
+    timings: bool,
 ) -> anyhow::Result<ExitCode> {
     use anyhow::Context as _;
+    use books::store::build::{SimilarBooks, build_db_timed};
     use books::store::schema::meta_key;
 
+    let BuildMeta {
+        scraped_at,
+        source,
+        reported_total,
+    } = given;
+    let started = std::time::Instant::now();
     if let Some(at) = &scraped_at {
         humantime::parse_rfc3339(at)
             .with_context(|| format!("--scraped-at {at:?} is not an RFC 3339 UTC time"))?;
@@ -295,7 +356,20 @@ fn build_db(
             .unwrap_or_else(|| "unknown".to_owned()),
         reported_total,
     };
-    let summary = books::store::build::build_db(&books, &meta, db)?;
+    let read = started.elapsed();
+    let similar = if without_similar {
+        SimilarBooks::Skip
+    } else {
+        SimilarBooks::Compute
+    };
+    let (summary, phases) = build_db_timed(&books, &meta, db, similar)?;
+    if timings {
+        eprintln!(
+            "timings: read csv {:.3} s, {phases}; total {:.3} s",
+            read.as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     println!(
         "wrote {} ({} books, {} categories, content hash {})",
         db.display(),
@@ -458,6 +532,31 @@ fn usage_report(logs: &[PathBuf], html: &std::path::Path) -> anyhow::Result<Exit
     let usage = report::read_logs(logs, report::Limits::default())?;
     report::write_html(&usage, html)?;
     print!("{}", report::summary(&usage, html));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `books synth`: the synthetic CSV, then one summary line on stderr.
+fn synth(
+    count: u64,
+    seed: u64,
+    from: &std::path::Path,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use books::store::synth::{Profile, check_count, synth_csv};
+
+    let count = check_count(count)?;
+    let started = std::time::Instant::now();
+    let profile = Profile::from_csv(from)?;
+    let summary = synth_csv(&profile, count, seed, out)?;
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "wrote {} ({} books, {} bytes, seed {seed}, drawn from the {} books of {}) in {seconds:.2} s",
+        out.display(),
+        summary.books,
+        summary.bytes,
+        profile.source_books(),
+        from.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

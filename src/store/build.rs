@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, params};
 use thiserror::Error;
@@ -52,6 +53,32 @@ pub struct BuildSummary {
     pub content_hash: String,
 }
 
+/// Whether a build computes the similar books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimilarBooks {
+    /// Every book's neighbours: what the API serves and `books validate`
+    /// checks.
+    Compute,
+    /// An empty `similar_books` table, for scale benchmarks only: the
+    /// neighbours take time quadratic in the book count. `/similar` then
+    /// answers an empty list and `books validate` reports the table.
+    Skip,
+}
+
+/// How long each step of a build took, in order: for the scale benchmark.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BuildPhases(pub Vec<(&'static str, Duration)>);
+
+impl std::fmt::Display for BuildPhases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (phase, took)) in self.0.iter().enumerate() {
+            let sep = if i > 0 { ", " } else { "" };
+            write!(f, "{sep}{phase} {:.3} s", took.as_secs_f64())?;
+        }
+        Ok(())
+    }
+}
+
 /// Builds `db_path` from `books` and `meta`. Writes a temporary file next to
 /// `db_path` and renames it into place, so a failed build never leaves a
 /// partial database and never touches an existing one.
@@ -60,15 +87,26 @@ pub fn build_db(
     meta: &ScrapeMeta,
     db_path: &Path,
 ) -> Result<BuildSummary, BuildError> {
+    build_db_timed(books, meta, db_path, SimilarBooks::Compute).map(|(summary, _)| summary)
+}
+
+/// [`build_db`], computing the similar books or not, with the time each
+/// step took.
+pub fn build_db_timed(
+    books: &[Book],
+    meta: &ScrapeMeta,
+    db_path: &Path,
+    similar: SimilarBooks,
+) -> Result<(BuildSummary, BuildPhases), BuildError> {
     let temp = TempPath::next_to(db_path);
-    let summary = write_db(books, meta, temp.path(), db_path)?;
+    let built = write_db(books, meta, temp.path(), db_path, similar)?;
     fs::rename(temp.path(), db_path).map_err(|source| BuildError::Rename {
         from: temp.path().to_owned(),
         to: db_path.to_owned(),
         source,
     })?;
     temp.disarm();
-    Ok(summary)
+    Ok(built)
 }
 
 /// Builds a database at `path`, which must not exist yet; errors name
@@ -79,7 +117,8 @@ pub(crate) fn write_db(
     meta: &ScrapeMeta,
     path: &Path,
     target: &Path,
-) -> Result<BuildSummary, BuildError> {
+    similar: SimilarBooks,
+) -> Result<(BuildSummary, BuildPhases), BuildError> {
     // An existing non-empty file would mix old rows into the new database.
     if fs::metadata(path).is_ok_and(|m| m.len() > 0) {
         return Err(BuildError::Exists {
@@ -101,10 +140,18 @@ pub(crate) fn write_db(
         return Err(data_err(message));
     }
 
+    let mut phases = BuildPhases::default();
+    let mut step = Instant::now();
+    let mut lap = |phase: &'static str| {
+        phases.0.push((phase, step.elapsed()));
+        step = Instant::now();
+    };
+
     let mut sorted: Vec<&Book> = books.iter().collect();
     sorted.sort_by_key(|book| book.id);
     let categories = categories_of(books);
     let hash = content_hash(books);
+    lap("sort and hash");
 
     let mut conn = Connection::open(path).map_err(at("open"))?;
     conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = ON;")
@@ -163,12 +210,14 @@ pub(crate) fn write_db(
                 .map_err(at(&format!("insert book {}", book.id)))?;
         }
     }
-    tx.execute_batch(
-        "INSERT INTO books_fts(books_fts) VALUES('rebuild'); \
-         INSERT INTO books_title_trigram(books_title_trigram) VALUES('rebuild');",
-    )
-    .map_err(at("fill the FTS5 indexes"))?;
-    {
+    lap("insert");
+    tx.execute_batch("INSERT INTO books_fts(books_fts) VALUES('rebuild');")
+        .map_err(at("fill the FTS5 index"))?;
+    lap("fts index");
+    tx.execute_batch("INSERT INTO books_title_trigram(books_title_trigram) VALUES('rebuild');")
+        .map_err(at("fill the title trigram index"))?;
+    lap("trigram index");
+    if similar == SimilarBooks::Compute {
         let mut insert = tx
             .prepare(
                 "INSERT INTO similar_books (book_id, rank, similar_id, score) \
@@ -183,6 +232,7 @@ pub(crate) fn write_db(
             }
         }
     }
+    lap("similar books");
     {
         let mut insert = tx
             .prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")
@@ -205,16 +255,19 @@ pub(crate) fn write_db(
     }
     tx.execute_batch("ANALYZE;").map_err(at("analyze"))?;
     tx.commit().map_err(at("commit"))?;
+    lap("analyze and commit");
     // VACUUM cannot run in a transaction; it leaves one compact file with no
     // free pages, laid out the same way for the same content.
     conn.execute_batch("VACUUM;").map_err(at("vacuum"))?;
     conn.close().map_err(|(_, source)| at("close")(source))?;
+    lap("vacuum");
 
-    Ok(BuildSummary {
+    let summary = BuildSummary {
         book_count: books.len(),
         category_count: categories.len(),
         content_hash: hash,
-    })
+    };
+    Ok((summary, phases))
 }
 
 /// Every id, UPC and category slug used more than once, if any.

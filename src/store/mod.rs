@@ -8,6 +8,7 @@ pub mod publish;
 pub mod query;
 pub mod schema;
 pub mod sqlite;
+pub mod synth;
 pub mod validate;
 
 pub use sqlite::{Store, StoreError};

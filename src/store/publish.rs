@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use super::ScrapeMeta;
-use super::build::{BuildError, TempPath, write_db};
+use super::build::{BuildError, SimilarBooks, TempPath, write_db};
 use super::csv::{CsvError, write_csv};
 use super::validate::{validate_books, validate_pair};
 use crate::domain::Book;
@@ -91,7 +91,7 @@ pub fn publish(
     let db_temp = TempPath::next_to(&db_path);
 
     write_csv(csv_temp.path(), books)?;
-    let summary = write_db(books, meta, db_temp.path(), &db_path)?;
+    let (summary, _) = write_db(books, meta, db_temp.path(), &db_path, SimilarBooks::Compute)?;
     let written = validate_pair(csv_temp.path(), db_temp.path(), CSV_FILE_NAME, DB_FILE_NAME);
     if !written.is_ok() {
         return Err(PublishError::Invalid {

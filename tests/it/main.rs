@@ -38,6 +38,7 @@ mod server;
 mod similar;
 mod sparse_fields;
 mod store;
+mod synth;
 mod title_search;
 mod usage_report;
 #[cfg(unix)]

@@ -103,19 +103,30 @@ pub fn canonical_csv(books: &[Book]) -> Vec<u8> {
     let mut sorted: Vec<&Book> = books.iter().collect();
     sorted.sort_by_key(|book| book.id);
     let mut out = String::with_capacity(64 + books.len() * 1_200);
-    out.push_str(&HEADER.join(","));
-    out.push('\n');
+    push_header(&mut out);
     for book in sorted {
-        let raw = RawBookRow::from(book);
-        for (i, field) in raw.fields().iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_field(&mut out, field);
-        }
-        out.push('\n');
+        push_record(&mut out, book);
     }
     out.into_bytes()
+}
+
+/// Appends the header line of [`canonical_csv`] to `out`.
+pub fn push_header(out: &mut String) {
+    out.push_str(&HEADER.join(","));
+    out.push('\n');
+}
+
+/// Appends `book`'s record, exactly as [`canonical_csv`] writes it, to
+/// `out`: for writers that stream books already in id order.
+pub fn push_record(out: &mut String, book: &Book) {
+    let raw = RawBookRow::from(book);
+    for (i, field) in raw.fields().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_field(out, field);
+    }
+    out.push('\n');
 }
 
 fn push_field(out: &mut String, field: &str) {
