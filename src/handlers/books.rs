@@ -170,7 +170,7 @@ impl Serialize for ListedBook {
 const SPARSE_BOOK: &str = "BookFields";
 
 /// A whole [`Book`](BookView), or, when `fields` names some, a
-/// [`BookFields`](sparse_book_schema).
+/// `BookFields` (the same properties, none required).
 impl PartialSchema for ListedBook {
     fn schema() -> RefOr<Schema> {
         AnyOfBuilder::new()
