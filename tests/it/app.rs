@@ -17,6 +17,22 @@ use serde_json::Value;
 pub fn committed_db() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/books.db")
 }
+/// Runs the `books` binary with `args` and waits for it.
+pub fn books_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_books"))
+        .args(args)
+        .output()
+        .expect("the books binary runs")
+}
+
+/// A finished command's stdout and stderr, as text.
+pub fn output_text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
 
 /// The address of the shared server, started on first use on its own thread.
 pub fn server_addr() -> SocketAddr {

@@ -5,34 +5,20 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use books::domain::Book;
 use books::store::csv::read_csv;
+
+use crate::app::{books_cli, output_text};
 
 fn source() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/books.csv")
 }
 
-fn books(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_books"))
-        .args(args)
-        .output()
-        .expect("the books binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// Runs `books synth` and returns the CSV it wrote.
 fn synth(dir: &Path, name: &str, count: u32, seed: u64) -> PathBuf {
     let out = dir.join(name);
-    let run = books(&[
+    let run = books_cli(&[
         "synth",
         "--books",
         &count.to_string(),
@@ -43,7 +29,7 @@ fn synth(dir: &Path, name: &str, count: u32, seed: u64) -> PathBuf {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(run.status.success(), "{}", text(&run));
+    assert!(run.status.success(), "{}", output_text(&run));
     out
 }
 
@@ -66,7 +52,7 @@ fn the_same_seed_gives_the_same_bytes_and_another_seed_others() {
 fn a_synthetic_catalogue_builds_a_database_that_validates() {
     let dir = tempfile::tempdir().unwrap();
     synth(dir.path(), "books.csv", 400, 3);
-    let built = books(&[
+    let built = books_cli(&[
         "build-db",
         "--csv",
         dir.path().join("books.csv").to_str().unwrap(),
@@ -80,8 +66,8 @@ fn a_synthetic_catalogue_builds_a_database_that_validates() {
         "400",
         "--timings",
     ]);
-    assert!(built.status.success(), "{}", text(&built));
-    let said = text(&built);
+    assert!(built.status.success(), "{}", output_text(&built));
+    let said = output_text(&built);
     assert!(said.contains("(400 books, "), "{said}");
     assert!(!said.contains("warning"), "{said}");
     for phase in [
@@ -94,8 +80,8 @@ fn a_synthetic_catalogue_builds_a_database_that_validates() {
         assert!(said.contains(phase), "no {phase} timing in {said}");
     }
     // validate recomputes the similar books and checks them bit for bit.
-    let validated = books(&["validate", "--dir", dir.path().to_str().unwrap()]);
-    assert!(validated.status.success(), "{}", text(&validated));
+    let validated = books_cli(&["validate", "--dir", dir.path().to_str().unwrap()]);
+    assert!(validated.status.success(), "{}", output_text(&validated));
 }
 
 /// Each category's share of `books`.
@@ -224,8 +210,8 @@ fn bad_arguments_are_refused_with_a_clear_error() {
     for (args, expected) in cases {
         let mut full = vec!["synth", "--out", out.to_str().unwrap()];
         full.extend(&args);
-        let run = books(&full);
-        let said = text(&run);
+        let run = books_cli(&full);
+        let said = output_text(&run);
         assert!(!run.status.success(), "{args:?}: {said}");
         assert!(said.contains(expected), "{args:?}: {said}");
         assert!(!said.contains("panicked"), "{args:?}: {said}");

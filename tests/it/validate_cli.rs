@@ -3,7 +3,9 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::app::{books_cli, output_text};
 
 const HEADER: &str = "id,upc,title,category,price,price_excl_tax,tax,rating,availability,stock,review_count,product_type,description,image_url,product_url";
 
@@ -26,28 +28,13 @@ fn valid_csv() -> String {
     ])
 }
 
-fn books(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_books"))
-        .args(args)
-        .output()
-        .expect("the books binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// Writes `dir/books.csv` and builds `dir/books.db` from it with the CLI,
 /// recording a scrape of 3 books.
 fn build(dir: &Path, csv_text: &str) -> Output {
     fs::write(dir.join("books.csv"), csv_text).unwrap();
     let csv = dir.join("books.csv");
     let db = dir.join("books.db");
-    books(&[
+    books_cli(&[
         "build-db",
         "--csv",
         csv.to_str().unwrap(),
@@ -63,20 +50,20 @@ fn build(dir: &Path, csv_text: &str) -> Output {
 }
 
 fn validate(dir: &Path) -> Output {
-    books(&["validate", "--dir", dir.to_str().unwrap()])
+    books_cli(&["validate", "--dir", dir.to_str().unwrap()])
 }
 
 #[test]
 fn validate_accepts_a_freshly_built_pair() {
     let dir = tempfile::tempdir().unwrap();
     let built = build(dir.path(), &valid_csv());
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     let out = validate(dir.path());
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
     assert!(
-        text(&out).contains("OK: 3 books, content hash "),
+        output_text(&out).contains("OK: 3 books, content hash "),
         "{}",
-        text(&out)
+        output_text(&out)
     );
 }
 
@@ -84,7 +71,7 @@ fn validate_accepts_a_freshly_built_pair() {
 fn validate_rejects_a_duplicated_id() {
     let dir = tempfile::tempdir().unwrap();
     let built = build(dir.path(), &valid_csv());
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     // The database cannot hold a duplicate id, so only the CSV gets one.
     let duplicated = csv(&[
         row(1, "A Light in the Attic", "3"),
@@ -94,7 +81,7 @@ fn validate_rejects_a_duplicated_id() {
     fs::write(dir.path().join("books.csv"), &duplicated).unwrap();
     let out = validate(dir.path());
     assert!(!out.status.success());
-    let message = text(&out);
+    let message = output_text(&out);
     assert!(
         message.contains("duplicate id 2: 2 books have it") && message.contains("line 3; "),
         "{message}"
@@ -104,9 +91,9 @@ fn validate_rejects_a_duplicated_id() {
     let refused = build(dir.path(), &duplicated);
     assert!(!refused.status.success());
     assert!(
-        text(&refused).contains("duplicate ids: 2"),
+        output_text(&refused).contains("duplicate ids: 2"),
         "{}",
-        text(&refused)
+        output_text(&refused)
     );
 }
 
@@ -119,15 +106,15 @@ fn validate_rejects_a_missing_title() {
         row(3, "Soumission", "5"),
     ]);
     let built = build(dir.path(), &missing);
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     assert!(
-        text(&built).contains("warning: book 2: title"),
+        output_text(&built).contains("warning: book 2: title"),
         "{}",
-        text(&built)
+        output_text(&built)
     );
     let out = validate(dir.path());
     assert!(!out.status.success());
-    let message = text(&out);
+    let message = output_text(&out);
     assert!(
         message.contains("books.csv: line 3: title: required field is empty"),
         "{message}"
@@ -138,7 +125,7 @@ fn validate_rejects_a_missing_title() {
 fn validate_rejects_a_rating_of_six() {
     let dir = tempfile::tempdir().unwrap();
     let built = build(dir.path(), &valid_csv());
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     let six = csv(&[
         row(1, "A Light in the Attic", "3"),
         row(2, "Tipping the Velvet", "1"),
@@ -147,7 +134,7 @@ fn validate_rejects_a_rating_of_six() {
     fs::write(dir.path().join("books.csv"), &six).unwrap();
     let out = validate(dir.path());
     assert!(!out.status.success());
-    let message = text(&out);
+    let message = output_text(&out);
     assert!(
         message.contains("line 4: rating: rating must be an integer from 1 to 5, got \"6\""),
         "{message}"
@@ -157,9 +144,9 @@ fn validate_rejects_a_rating_of_six() {
     let refused = build(dir.path(), &six);
     assert!(!refused.status.success());
     assert!(
-        text(&refused).contains("line 4: rating"),
+        output_text(&refused).contains("line 4: rating"),
         "{}",
-        text(&refused)
+        output_text(&refused)
     );
 }
 
@@ -168,13 +155,13 @@ fn validate_reports_a_count_that_differs_from_the_site() {
     let dir = tempfile::tempdir().unwrap();
     let two = csv(&[row(1, "A", "3"), row(2, "B", "1")]);
     let built = build(dir.path(), &two);
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     let out = validate(dir.path());
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("2 books, but the site reported 3"),
+        output_text(&out).contains("2 books, but the site reported 3"),
         "{}",
-        text(&out)
+        output_text(&out)
     );
 }
 
@@ -182,26 +169,26 @@ fn validate_reports_a_count_that_differs_from_the_site() {
 fn build_db_keeps_the_existing_meta_and_is_reproducible() {
     let dir = tempfile::tempdir().unwrap();
     let built = build(dir.path(), &valid_csv());
-    assert!(built.status.success(), "{}", text(&built));
+    assert!(built.status.success(), "{}", output_text(&built));
     let first = fs::read(dir.path().join("books.db")).unwrap();
     // No flags: scraped_at, source and reported_total come from the old db.
     let db = dir.path().join("books.db");
     let csv = dir.path().join("books.csv");
-    let again = books(&[
+    let again = books_cli(&[
         "build-db",
         "--csv",
         csv.to_str().unwrap(),
         "--db",
         db.to_str().unwrap(),
     ]);
-    assert!(again.status.success(), "{}", text(&again));
+    assert!(again.status.success(), "{}", output_text(&again));
     assert_eq!(
         fs::read(&db).unwrap(),
         first,
         "same CSV and meta, same bytes"
     );
 
-    let bad = books(&[
+    let bad = books_cli(&[
         "build-db",
         "--db",
         db.to_str().unwrap(),
@@ -209,7 +196,11 @@ fn build_db_keeps_the_existing_meta_and_is_reproducible() {
         "yesterday",
     ]);
     assert!(!bad.status.success());
-    assert!(text(&bad).contains("--scraped-at"), "{}", text(&bad));
+    assert!(
+        output_text(&bad).contains("--scraped-at"),
+        "{}",
+        output_text(&bad)
+    );
 }
 
 #[test]
@@ -223,6 +214,10 @@ fn validate_accepts_the_committed_data() {
         return;
     }
     let out = validate(&data);
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("OK: 1000 books"), "{}", text(&out));
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("OK: 1000 books"),
+        "{}",
+        output_text(&out)
+    );
 }
