@@ -201,6 +201,27 @@ async fn refusals_are_problem_json_sent_as_text() {
 }
 
 #[tokio::test]
+async fn a_body_over_the_limit_is_a_413_problem_though_the_event_is_whole() {
+    let handler = handler().await;
+    let mut event: Value = serde_json::from_str(&event("http-api-predictions.json")).unwrap();
+    let padding = "x".repeat(books::http::app::MAX_BODY_BYTES);
+    event["body"] = serde_json::json!({"book_ids": [1000], "padding": padding})
+        .to_string()
+        .into();
+    event["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("content-length");
+    let response = invoke(&handler, &event.to_string(), "big").await;
+    assert_eq!(status(&response), 413, "{}", response["body"]);
+    assert_eq!(
+        header(&response, "content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(body(&response)["status"], 413);
+}
+
+#[tokio::test]
 async fn prediction_and_login_posts_read_their_bodies_text_or_base64() {
     let handler = handler().await;
     for file in ["http-api-predictions.json", "rest-api-predictions.json"] {

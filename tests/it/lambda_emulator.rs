@@ -65,6 +65,16 @@ mod emulator {
     /// A child process, killed on drop.
     struct Process(Child);
 
+    impl Process {
+        /// Panics if the process has exited (a function that could not
+        /// start would leave every invoke waiting).
+        fn assert_running(&mut self, what: &str) {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                panic!("{what} exited ({status}) before the invoke");
+            }
+        }
+    }
+
     impl Drop for Process {
         fn drop(&mut self) {
             let _ = self.0.kill();
@@ -83,6 +93,11 @@ mod emulator {
     fn start_emulator(cargo_lambda: &Path, port: u16) -> Process {
         let child = Command::new(cargo_lambda)
             .args(["lambda", "watch", "--only-lambda-apis", "--ignore-changes"])
+            // Its own CORS headers would be mixed into the app's.
+            .arg("--disable-cors")
+            // An invoke fails after 30 s rather than waiting for a function
+            // that died.
+            .args(["--timeout", "30"])
             .args(["--invoke-address", "127.0.0.1"])
             .args(["--invoke-port", &port.to_string()])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -105,12 +120,24 @@ mod emulator {
 
     /// The binary (`$BOOKS_LAMBDA_BIN`, else the one this test run built),
     /// started in `workdir` against the emulator on `port`, with the test
-    /// accounts and `env`.
+    /// accounts and `env`. `$BOOKS_LAMBDA_RUNNER` (a command and its
+    /// arguments, split at spaces) runs it: `qemu-aarch64 -L
+    /// /usr/aarch64-linux-gnu` runs the zip's arm64 `bootstrap` here.
     fn start_function(port: u16, workdir: &Path, env: &[(&str, &str)]) -> Process {
         let binary = std::env::var_os("BOOKS_LAMBDA_BIN")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_books-lambda")));
-        let child = Command::new(binary)
+        let runner = std::env::var("BOOKS_LAMBDA_RUNNER").unwrap_or_default();
+        let mut runner = runner.split_whitespace();
+        let mut command = match runner.next() {
+            Some(program) => {
+                let mut command = Command::new(program);
+                command.args(runner).arg(&binary);
+                command
+            }
+            None => Command::new(&binary),
+        };
+        let child = command
             .current_dir(workdir)
             .env_remove("BOOKS_DB")
             .env_remove("BOOKS_MODEL")
@@ -312,11 +339,12 @@ mod emulator {
         let port = free_port();
         let _emulator = start_emulator(&cargo_lambda, port);
         let workdir = zip_layout();
-        let _function = start_function(port, workdir.path(), &github_env);
+        let mut function = start_function(port, workdir.path(), &github_env);
 
         let app = TestApp::new();
         let mut seen = Vec::new();
         for call in calls() {
+            function.assert_running("books-lambda");
             let event = event_for(&call);
             let lambda = tokio::task::spawn_blocking({
                 let cargo_lambda = cargo_lambda.clone();
