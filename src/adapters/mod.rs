@@ -1,7 +1,10 @@
-//! The two ways requests arrive: as a Vercel function ([`vercel`]) or at the
-//! local server ([`server`]). Both serve the same axum app
+//! The ways requests arrive: as a Vercel function ([`vercel`]), as an AWS
+//! Lambda function (`lambda`, with the crate feature `lambda`) or at the
+//! local server ([`server`]). All serve the same axum app
 //! ([`crate::http::app`]); they differ only in how requests reach it.
 
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod metrics;
 pub mod server;
 pub mod vercel;

@@ -4,8 +4,9 @@
 //! problem+json for every rejection, and per request `Server-Timing`, the
 //! access log and the metrics).
 //!
-//! A Vercel function serves [`api`] over its one route; `books serve` serves
-//! it over every route, with the static site and compression on top.
+//! A Vercel function serves [`api`] over its one route; the Lambda function
+//! over every route; `books serve` over every route, with the static site
+//! and compression on top.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -213,16 +214,23 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     Response::from_parts(parts, body)
 }
 
-/// Fresh request ids: the platform's own when it gave one (`x-vercel-id`),
-/// else 16 random hex digits.
+/// The platform's own id for a request, put there by an adapter that has
+/// one outside the headers (the Lambda context's request id).
+#[derive(Debug, Clone)]
+pub struct PlatformRequestId(pub HeaderValue);
+
+/// Fresh request ids: the platform's own when it gave one (an adapter's
+/// [`PlatformRequestId`], or `x-vercel-id`), else 16 random hex digits.
 #[derive(Debug, Clone, Copy)]
 struct NewRequestId;
 
 impl MakeRequestId for NewRequestId {
     fn make_request_id<B>(&mut self, request: &http::Request<B>) -> Option<RequestId> {
         let id = request
-            .headers()
-            .get("x-vercel-id")
+            .extensions()
+            .get::<PlatformRequestId>()
+            .map(|id| &id.0)
+            .or_else(|| request.headers().get("x-vercel-id"))
             .filter(|v| is_safe_request_id(v.as_bytes()))
             .cloned()
             .or_else(|| HeaderValue::from_str(&format!("{:016x}", fastrand::u64(..))).ok())?;

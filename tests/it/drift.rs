@@ -75,7 +75,8 @@ fn cargo_has_one_bin_per_api_file_with_that_exact_path() {
                 bin["path"].as_str().expect("bin path").to_owned(),
             )
         })
-        .filter(|(name, _)| name != "books")
+        // The CLI, and the whole API as one Lambda function.
+        .filter(|(name, _)| name != "books" && name != "books-lambda")
         .collect();
     let expected: BTreeSet<(String, String)> = Route::ALL
         .iter()
@@ -83,6 +84,16 @@ fn cargo_has_one_bin_per_api_file_with_that_exact_path() {
         .collect();
     assert_eq!(functions, expected);
     assert_eq!(manifest["package"]["default-run"].as_str(), Some("books"));
+    // Built only with its feature, so a Vercel build never compiles it.
+    let lambda = bins
+        .iter()
+        .find(|bin| bin["name"].as_str() == Some("books-lambda"))
+        .expect("the books-lambda [[bin]]");
+    assert_eq!(lambda["path"].as_str(), Some("src/bin/books-lambda.rs"));
+    assert_eq!(
+        lambda.get("required-features"),
+        Some(&toml::Value::Array(vec!["lambda".into()]))
+    );
     for bin in bins {
         assert_eq!(
             bin.get("test").and_then(|t| t.as_bool()),

@@ -21,6 +21,10 @@ mod docs_browser;
 mod drift;
 mod fault_crawl;
 mod functions;
+#[cfg(feature = "lambda")]
+mod lambda;
+#[cfg(unix)]
+mod lambda_emulator;
 mod metrics;
 mod mirror_e2e;
 mod ml;
