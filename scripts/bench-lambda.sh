@@ -19,7 +19,8 @@ cd "$repo"
 bin=${BOOKS_LAMBDA_BIN:-${CARGO_TARGET_DIR:-$repo/target}/release/books-lambda}
 port=${BOOKS_LAMBDA_PORT:-9400}
 [ -x "$bin" ] || { echo "error: no executable at $bin" >&2; exit 1; }
-tools=$(scripts/lambda/setup.sh)
+# Only the tools: a host build needs no other Rust target.
+tools=$(BOOKS_LAMBDA_ARCH=x86_64 scripts/lambda/setup.sh)
 
 work=$(mktemp -d)
 emulator=

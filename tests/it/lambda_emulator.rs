@@ -391,14 +391,16 @@ mod emulator {
         }
     }
 
-    /// How long the function takes from its process start to its first
-    /// answer through the emulator (its cold start: opening the database
-    /// and the model, then the first event), and a warm answer after it.
-    /// Prints the figures; the README's come from a release build
-    /// (`BOOKS_LAMBDA_BIN`).
+    /// A fresh function's first answer through the emulator (its cold
+    /// start: opening the database and the model, then the first event),
+    /// and a warm answer after it. Prints how long each took, asserting no
+    /// time (the README's figures come from scripts/bench-lambda.sh, on a
+    /// release build); the client's 30 s timeout keeps a hung start from
+    /// hanging the test.
     #[tokio::test]
-    async fn a_cold_start_in_the_emulator_answers_promptly() {
-        let Some(cargo_lambda) = cargo_lambda("a_cold_start_in_the_emulator_answers_promptly")
+    async fn a_cold_function_answers_its_first_event_then_a_warm_one() {
+        let Some(cargo_lambda) =
+            cargo_lambda("a_cold_function_answers_its_first_event_then_a_warm_one")
         else {
             return;
         };
@@ -427,6 +429,7 @@ mod emulator {
         let warm: Value = client
             .post(&url)
             .body(event)
+            .timeout(Duration::from_secs(30))
             .send()
             .await
             .expect("invoke")
@@ -439,7 +442,5 @@ mod emulator {
         eprintln!(
             "lambda emulator: cold start to first answer {cold_ms:.1} ms, warm {warm_ms:.1} ms"
         );
-        // A generous bound for a loaded CI machine and a debug build.
-        assert!(cold_ms < 10_000.0, "cold start took {cold_ms:.0} ms");
     }
 }
