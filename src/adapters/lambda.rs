@@ -30,11 +30,10 @@ use std::process::ExitCode;
 use axum::body::Body;
 use bytes::Bytes;
 use http::HeaderValue;
-use http_body_util::{BodyExt as _, Full};
+use http_body_util::Full;
 use lambda_http::RequestExt as _;
-use tower::ServiceExt as _;
 
-use super::{load_state, locate_database};
+use super::{load_state, locate_database, respond_whole};
 use crate::http::app::{self, PlatformRequestId};
 use crate::http::{AppState, Route};
 
@@ -96,21 +95,9 @@ where
     if let Some(id) = platform_id {
         parts.extensions.insert(PlatformRequestId(id));
     }
-    let response = match service
-        .oneshot(http::Request::from_parts(parts, Body::new(body)))
+    respond_whole(service, http::Request::from_parts(parts, Body::new(body)))
         .await
-    {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    let (parts, body) = response.into_parts();
-    // Our answers are whole buffers already; collecting cannot fail.
-    let bytes = body
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .unwrap_or_default();
-    http::Response::from_parts(parts, Full::new(bytes))
+        .map(Full::new)
 }
 
 /// `uri` with its path replaced by `path` (as API Gateway received it:

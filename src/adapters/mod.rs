@@ -9,7 +9,13 @@ pub mod metrics;
 pub mod server;
 pub mod vercel;
 
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http_body_util::BodyExt as _;
+use tower::ServiceExt as _;
 
 use crate::auth::AuthConfig;
 use crate::http::{AppState, Route};
@@ -195,4 +201,28 @@ pub fn load_model(path: &Path) -> Result<ModelFile, ModelError> {
         ),
     }
     loaded
+}
+
+/// One request through the app, its answer collected into one buffer, as
+/// the serverless platforms take it. Never an `Err`: a platform would turn
+/// one into a bare 500.
+pub(crate) async fn respond_whole<S>(
+    service: S,
+    request: http::Request<Body>,
+) -> http::Response<Bytes>
+where
+    S: tower::Service<http::Request<Body>, Response = axum::response::Response, Error = Infallible>,
+{
+    let response = match service.oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    let (parts, body) = response.into_parts();
+    // Our answers are whole buffers already; collecting cannot fail.
+    let bytes = body
+        .collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .unwrap_or_default();
+    http::Response::from_parts(parts, bytes)
 }

@@ -16,11 +16,9 @@ use std::process::ExitCode;
 
 use axum::body::Body;
 use bytes::Bytes;
-use http_body_util::BodyExt as _;
-use tower::ServiceExt as _;
 use vercel_runtime::{Request, Response, run, service_fn};
 
-use super::{load_state, locate_database};
+use super::{load_state, locate_database, respond_whole};
 use crate::http::{Route, app};
 
 /// Serves `route` as a Vercel function. Outside Vercel (no `VERCEL_IPC_PATH`)
@@ -53,8 +51,8 @@ pub fn serve(route: Route) -> ExitCode {
     }
 }
 
-/// One request through the app. Never an `Err`: the runtime would turn it
-/// into a 500 with the raw error text.
+/// One request through the app (the body streams in; the answer goes back
+/// whole).
 async fn respond<S>(service: S, request: Request) -> Response<Bytes>
 where
     S: tower::Service<
@@ -64,19 +62,5 @@ where
         >,
 {
     let (parts, body) = request.into_parts();
-    let response = match service
-        .oneshot(http::Request::from_parts(parts, Body::new(body)))
-        .await
-    {
-        Ok(response) => response,
-        Err(never) => match never {},
-    };
-    let (parts, body) = response.into_parts();
-    // Our answers are whole buffers already; collecting cannot fail.
-    let bytes = body
-        .collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .unwrap_or_default();
-    Response::from_parts(parts, bytes)
+    respond_whole(service, http::Request::from_parts(parts, Body::new(body))).await
 }

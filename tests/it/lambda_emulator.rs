@@ -391,12 +391,28 @@ mod emulator {
         }
     }
 
+    /// The function's answer to `event`, posted straight to the emulator's
+    /// invoke API (no `cargo lambda invoke` process to time with it), within
+    /// 30 s, so a function that never starts cannot hang the test.
+    async fn invoke_directly(client: &reqwest::Client, url: &str, event: &str) -> Value {
+        let text = client
+            .post(url)
+            .body(event.to_owned())
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .expect("invoke")
+            .text()
+            .await
+            .expect("an answer");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
     /// A fresh function's first answer through the emulator (its cold
     /// start: opening the database and the model, then the first event),
     /// and a warm answer after it. Prints how long each took, asserting no
     /// time (the README's figures come from scripts/bench-lambda.sh, on a
-    /// release build); the client's 30 s timeout keeps a hung start from
-    /// hanging the test.
+    /// release build).
     #[tokio::test]
     async fn a_cold_function_answers_its_first_event_then_a_warm_one() {
         let Some(cargo_lambda) =
@@ -412,31 +428,11 @@ mod emulator {
         let client = reqwest::Client::new();
         let started = Instant::now();
         let _function = start_function(port, workdir.path(), &[]);
-        let cold: Value = client
-            .post(&url)
-            .body(event.clone())
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .expect("invoke")
-            .text()
-            .await
-            .map(|text| serde_json::from_str(&text).expect("JSON answer"))
-            .expect("an answer");
+        let cold = invoke_directly(&client, &url, &event).await;
         let cold_ms = started.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(cold["statusCode"], 200, "{cold}");
         let warm_started = Instant::now();
-        let warm: Value = client
-            .post(&url)
-            .body(event)
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await
-            .expect("invoke")
-            .text()
-            .await
-            .map(|text| serde_json::from_str(&text).expect("JSON answer"))
-            .expect("an answer");
+        let warm = invoke_directly(&client, &url, &event).await;
         let warm_ms = warm_started.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(warm["statusCode"], 200, "{warm}");
         eprintln!(
