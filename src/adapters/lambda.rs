@@ -33,7 +33,7 @@ use http::HeaderValue;
 use http_body_util::Full;
 use lambda_http::RequestExt as _;
 
-use super::{load_state, locate_database, respond_whole};
+use super::{load_state, locate_database, respond_whole, run_until_stopped};
 use crate::http::app::{self, PlatformRequestId};
 use crate::http::{AppState, Route};
 
@@ -50,23 +50,10 @@ pub fn serve() -> ExitCode {
     let handler = handler(state);
     // One thread: Lambda hands an instance one event at a time, and below
     // 1,769 MB of memory it has less than one vCPU anyway.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            tracing::error!(event = "runtime_failed", error = %err);
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(lambda_http::run(handler)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(event = "runtime_stopped", error = %err);
-            ExitCode::FAILURE
-        }
-    }
+        .build();
+    run_until_stopped(runtime, lambda_http::run(handler))
 }
 
 /// The whole API over `state`, as the Lambda runtime calls it.

@@ -11,6 +11,7 @@ pub mod vercel;
 
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -225,4 +226,26 @@ where
         .map(|collected| collected.to_bytes())
         .unwrap_or_default();
     http::Response::from_parts(parts, bytes)
+}
+
+/// Runs a platform's event loop (`serve`) on `runtime` until it stops:
+/// success when it ends cleanly, else the reason logged and a failure.
+pub(crate) fn run_until_stopped<E: std::fmt::Display>(
+    runtime: std::io::Result<tokio::runtime::Runtime>,
+    serve: impl Future<Output = Result<(), E>>,
+) -> ExitCode {
+    let runtime = match runtime {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            tracing::error!(event = "runtime_failed", error = %err);
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(event = "runtime_stopped", error = %err);
+            ExitCode::FAILURE
+        }
+    }
 }

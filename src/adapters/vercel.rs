@@ -18,7 +18,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use vercel_runtime::{Request, Response, run, service_fn};
 
-use super::{load_state, locate_database, respond_whole};
+use super::{load_state, locate_database, respond_whole, run_until_stopped};
 use crate::http::{Route, app};
 
 /// Serves `route` as a Vercel function. Outside Vercel (no `VERCEL_IPC_PATH`)
@@ -28,27 +28,14 @@ pub fn serve(route: Route) -> ExitCode {
     crate::observe::init_logging();
     let state = load_state(&locate_database(), &[route]);
     let service = app::service(app::api(&[route], state));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            tracing::error!(event = "runtime_failed", error = %err);
-            return ExitCode::FAILURE;
-        }
-    };
     let handler = service_fn(move |request: Request| {
         let service = service.clone();
         async move { respond(service, request).await }
     });
-    match runtime.block_on(run(handler)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            tracing::error!(event = "runtime_stopped", error = %err);
-            ExitCode::FAILURE
-        }
-    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build();
+    run_until_stopped(runtime, run(handler))
 }
 
 /// One request through the app (the body streams in; the answer goes back
