@@ -294,7 +294,7 @@ pub(crate) fn train(
 
 /// `books usage-report`: the HTML report to `html`, then the summary on stdout.
 pub(crate) fn usage_report(logs: &[PathBuf], html: &std::path::Path) -> anyhow::Result<ExitCode> {
-    use books::observe::report;
+    use books::report;
 
     let usage = report::read_logs(logs, report::Limits::default())?;
     report::write_html(&usage, html)?;

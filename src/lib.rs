@@ -16,22 +16,28 @@
 //!   cache policy, middleware) and the OpenAPI document.
 //! - [`ml`]: text features, the train/test split, the category model and its card.
 //! - [`auth`]: accounts (argon2id), HS256 tokens and their settings.
-//! - [`observe`]: the JSON log lines (tracing), and the usage report over them.
-//! - [`handlers`]: one function per endpoint over the store.
+//! - [`observe`]: the JSON log lines (tracing), request phase timings and the
+//!   Prometheus metrics: primitives any layer may call.
+//! - [`report`]: `books usage-report`, the HTML report and summary of the logs.
+//! - [`services`]: one function per endpoint over the store and the model,
+//!   with typed inputs and its own error ([`services::ServiceError`]); no HTTP.
 //! - [`adapters`]: the Vercel function entry point and the local server.
 //! - [`hex`]: lowercase hex text of digests (content hash, ETags).
+//! - [`text`]: echoes of what a caller sent, cut to a bounded length.
 
 pub mod adapters;
 pub mod auth;
 pub mod domain;
-pub mod handlers;
 pub mod hex;
 pub mod http;
 pub mod ml;
 pub mod observe;
+pub mod report;
 pub mod scrape;
 pub mod scraping;
+pub mod services;
 pub mod store;
+pub mod text;
 
 /// The crate version, reported by `/health` and sent in the scraper's User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

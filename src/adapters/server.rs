@@ -45,7 +45,7 @@ use crate::observe::metrics::RouteLabel;
 use crate::scrape::client::ClientConfig;
 use crate::scrape::crawl::DEFAULT_CONCURRENCY;
 use crate::scraping::{GitHubConfig, LocalScrapeConfig, LocalScraper, ScrapeTrigger};
-use crate::store::publish::DB_FILE_NAME;
+use crate::store::DB_FILE_NAME;
 
 /// The limits of one server.
 #[derive(Debug, Clone, Copy)]
@@ -144,7 +144,7 @@ pub fn app(state: AppState) -> CompressWhenAsked {
 
 /// [`app()`], with `/metrics` open to `access` (tests give their own).
 pub fn app_with_metrics(state: AppState, access: MetricsAccess) -> CompressWhenAsked {
-    crate::observe::metrics::install();
+    crate::observe::metrics::install(Route::ALL.len());
     let routes = app::routes_only(&Route::ALL)
         .fallback(move |State(state): State<AppState>, request: Request| {
             let access = access.clone();

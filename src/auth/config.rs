@@ -8,7 +8,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::password::Accounts;
-use super::token::TokenKeys;
+use super::token::{Lifetimes, TokenKeys};
 
 /// The HMAC key of every token, at least [`MIN_SECRET_BYTES`] bytes.
 pub const SECRET_ENV: &str = "BOOKS_JWT_SECRET";
@@ -20,22 +20,6 @@ pub const ACCESS_TTL_ENV: &str = "BOOKS_JWT_ACCESS_TTL";
 pub const REFRESH_TTL_ENV: &str = "BOOKS_JWT_REFRESH_TTL";
 /// HS256 keys shorter than the hash's output are refused (RFC 7518 §3.2).
 pub const MIN_SECRET_BYTES: usize = 32;
-
-/// How long tokens live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifetimes {
-    pub access: Duration,
-    pub refresh: Duration,
-}
-
-impl Default for Lifetimes {
-    fn default() -> Self {
-        Lifetimes {
-            access: Duration::from_secs(15 * 60),
-            refresh: Duration::from_secs(7 * 86_400),
-        }
-    }
-}
 
 /// Everything sign-in and the protected routes need.
 #[derive(Clone)]
@@ -117,7 +101,7 @@ fn lifetime(
         Some(text) => humantime::parse_duration(text.trim()).map_err(|_| {
             AuthConfigError::Lifetime(format!(
                 "{name} must be a duration such as 15m or 7d; got {:?}",
-                crate::http::error::echo(&text)
+                crate::text::echo(&text)
             ))
         }),
     }

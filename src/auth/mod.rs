@@ -13,9 +13,9 @@ pub mod token;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub use config::{AuthConfig, AuthConfigError, Lifetimes};
+pub use config::{AuthConfig, AuthConfigError};
 pub use password::{Accounts, hash_password};
-pub use token::{Claims, TokenError, TokenKeys, TokenKind, TokenPair};
+pub use token::{Claims, Lifetimes, TokenError, TokenKeys, TokenKind, TokenPair};
 
 /// What an account may do.
 #[derive(

@@ -14,7 +14,22 @@ use thiserror::Error;
 use utoipa::ToSchema;
 
 use super::Role;
-use super::config::Lifetimes;
+
+/// How long tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    pub access: Duration,
+    pub refresh: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            access: Duration::from_secs(15 * 60),
+            refresh: Duration::from_secs(7 * 86_400),
+        }
+    }
+}
 
 /// Who issues the tokens (`iss`).
 pub const ISSUER: &str = "books";

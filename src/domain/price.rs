@@ -5,6 +5,9 @@ use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::DomainError;
 
@@ -107,6 +110,38 @@ fn serialize_raw_number<S: Serializer>(number: &str, serializer: S) -> Result<S:
     let raw = RawValue::from_string(number.to_owned()).map_err(serde::ser::Error::custom)?;
     raw.serialize(serializer)
 }
+
+// Their OpenAPI schemas: both serialise as numbers by hand.
+
+/// A price or a derived figure: serialised by hand as a JSON number with
+/// two decimals, which derive cannot see.
+fn two_decimals(description: &str, example: f64) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::Number)
+        .minimum(Some(0))
+        .description(Some(description))
+        .examples([example])
+        .into()
+}
+
+impl PartialSchema for Price {
+    fn schema() -> RefOr<Schema> {
+        two_decimals("An amount in GBP, written with two decimals.", 51.77)
+    }
+}
+
+impl ToSchema for Price {}
+
+impl PartialSchema for Decimal2 {
+    fn schema() -> RefOr<Schema> {
+        two_decimals(
+            "A derived figure (an average, a median), written with two decimals.",
+            35.07,
+        )
+    }
+}
+
+impl ToSchema for Decimal2 {}
 
 #[cfg(test)]
 mod tests {

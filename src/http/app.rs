@@ -30,8 +30,8 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::endpoints::{AppState, method_router, not_found};
 use super::error::{ApiError, problem_for_status};
+use super::observe::observe_requests;
 use super::route::{Access, CachePolicy, Methods, Route};
-use crate::observe::observe_requests;
 
 /// The largest request body any route reads: room for a prediction batch of
 /// 100 typical books (about 1.5 KB of text each), not for abuse.

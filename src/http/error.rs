@@ -10,11 +10,10 @@ use utoipa::ToSchema;
 
 use super::route::Methods;
 use crate::auth::Role;
+use crate::services::ServiceError;
 use crate::store::StoreError;
+use crate::text::{echo, truncate};
 
-/// The longest piece of a request (a value, a parameter name) an error
-/// repeats back, in characters; longer ones are cut and marked with `…`.
-pub const MAX_ECHO_CHARS: usize = 64;
 /// No problem `detail` is longer than this, in characters.
 const MAX_DETAIL_CHARS: usize = 400;
 
@@ -230,6 +229,22 @@ impl ApiError {
     }
 }
 
+impl From<ServiceError> for ApiError {
+    /// Each service failure's status: a missing book 404, input only the
+    /// data can refuse 422, the database or model 503, the model endpoint
+    /// 502 when it failed and 504 when it did not answer in time.
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::BookNotFound { id } => ApiError::BookNotFound { id },
+            ServiceError::InvalidInput { detail } => ApiError::InvalidBody { detail },
+            ServiceError::Unavailable { cause } => ApiError::Unavailable { cause },
+            ServiceError::ModelUnavailable => ApiError::ModelUnavailable,
+            ServiceError::UpstreamFailed { detail } => ApiError::BadGateway { detail },
+            ServiceError::UpstreamTimedOut { detail } => ApiError::GatewayTimeout { detail },
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     /// A store failure on a request path: the cause is kept for the error log
     /// (written when the response is made), never shown to the client.
@@ -309,18 +324,6 @@ pub fn problem_for_status(status: StatusCode) -> ApiError {
     }
 }
 
-/// `text` as an error may repeat it: at most [`MAX_ECHO_CHARS`] characters.
-pub fn echo(text: &str) -> String {
-    truncate(text, MAX_ECHO_CHARS)
-}
-
-pub(crate) fn truncate(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        None => text.to_owned(),
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-    }
-}
-
 /// An RFC 9457 problem document. `type` is `about:blank`, so `title` is the
 /// status's reason phrase; `parameter` names the offending query parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -345,6 +348,7 @@ pub struct Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::MAX_ECHO_CHARS;
 
     #[test]
     fn echoes_are_cut() {

@@ -3,7 +3,8 @@
 //! bearer token ([`bearer`]), typed query parameters ([`params`]) and JSON
 //! bodies ([`body`]), problem+json errors ([`error`]),
 //! validators and conditional requests ([`conditional`]), the OpenAPI
-//! document ([`openapi`]) and the static site ([`site`]).
+//! document ([`openapi`]), the static site ([`site`]), and per request its
+//! `Server-Timing`, access log line and metrics ([`observe`]).
 
 pub mod app;
 pub mod bearer;
@@ -11,6 +12,7 @@ pub mod body;
 pub mod conditional;
 pub mod endpoints;
 pub mod error;
+pub mod observe;
 pub mod openapi;
 pub mod params;
 pub mod route;

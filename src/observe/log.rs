@@ -1,7 +1,7 @@
 //! JSON log lines through `tracing`: [`init_logging`] installs a subscriber
 //! whose every event is one line `{"ts":…,"level":…,<fields>}` on stdout, the
 //! shape the platform's log drain (or `jq`) reads. The one line per request
-//! is written by [`super::request`], which records no header other than the
+//! is written by `crate::http::observe`, which records no header other than the
 //! request id, nor any body: an `Authorization` header, a password or a
 //! token never reaches the log.
 

@@ -1,14 +1,12 @@
-//! What the service tells its operators: one JSON log line per event on
-//! stdout, through `tracing` ([`log`]); per request, a `Server-Timing`
-//! header, the access log line and the Prometheus metrics ([`request`],
-//! [`timing`], [`metrics`]); [`report`] reads the log lines back
-//! (`books usage-report`) into an HTML report and a text summary.
+//! What the service tells its operators, as primitives any layer may call:
+//! one JSON log line per event on stdout, through `tracing` ([`log`]); the
+//! time each phase of a request took, for `Server-Timing` ([`timing`]); and
+//! the Prometheus metrics ([`metrics`]). The HTTP layer records each
+//! request with them (`crate::http::observe`); `crate::report` reads the
+//! log lines back (`books usage-report`).
 
 pub mod log;
 pub mod metrics;
-pub mod report;
-pub mod request;
 pub mod timing;
 
 pub use log::init_logging;
-pub use request::observe_requests;

@@ -19,8 +19,9 @@ use crate::scrape::client::ClientConfig;
 use crate::scrape::crawl::normalize_base;
 use crate::scrape::progress::Progress;
 use crate::scrape::{CrawlConfig, CrawlOutput, crawl};
+use crate::store::DB_FILE_NAME;
 use crate::store::ScrapeMeta;
-use crate::store::publish::{DB_FILE_NAME, PublishError, publish};
+use crate::store::publish::{PublishError, publish};
 
 /// Failures named in a failed run's error; the rest are counted.
 const FAILURES_SHOWN: usize = 3;

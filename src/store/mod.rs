@@ -8,10 +8,15 @@ pub mod publish;
 pub mod query;
 pub mod schema;
 pub mod sqlite;
+pub mod summary;
 pub mod synth;
 pub mod validate;
 
 pub use sqlite::{Store, StoreError};
+
+/// The file names of the pair a scrape publishes into a data directory.
+pub const CSV_FILE_NAME: &str = "books.csv";
+pub const DB_FILE_NAME: &str = "books.db";
 
 /// What a scrape knows besides the books; kept in the database's `meta` table.
 #[derive(Debug, Clone, PartialEq, Eq)]

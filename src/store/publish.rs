@@ -9,16 +9,11 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::ScrapeMeta;
 use super::build::{BuildError, SimilarBooks, TempPath, write_db};
 use super::csv::{CsvError, write_csv};
 use super::validate::{validate_books, validate_pair};
+use super::{CSV_FILE_NAME, DB_FILE_NAME, ScrapeMeta};
 use crate::domain::Book;
-
-/// The CSV's file name in a data directory.
-pub const CSV_FILE_NAME: &str = "books.csv";
-/// The database's file name in a data directory.
-pub const DB_FILE_NAME: &str = "books.db";
 
 /// Why a dataset was not published. In every case the directory's existing
 /// `books.csv` and `books.db` are unchanged.

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use rusqlite::{Connection, Row, params, params_from_iter, types::Value};
 
 use super::sqlite::{Store, StoreError};
+use super::summary::{CategoryStats, CategorySummary, Overview};
 use crate::domain::{Book, BookId, Price, Rating};
 
 /// The columns of `books`, in the order [`book_from_row`] reads them: the
@@ -157,53 +158,6 @@ fn to_i64(n: u64) -> i64 {
 pub struct BookPage {
     pub books: Vec<Book>,
     pub total: u64,
-}
-
-/// A category and how many books it holds.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct CategorySummary {
-    #[schema(examples("Historical Fiction"))]
-    pub name: String,
-    #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", examples("historical-fiction"))]
-    pub slug: String,
-    pub book_count: u32,
-}
-
-/// Per-category figures for `/stats/categories`. Prices in pence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CategoryStats {
-    pub name: String,
-    pub slug: String,
-    pub book_count: u32,
-    pub average_price_pence: f64,
-    pub min_price: Price,
-    pub max_price: Price,
-    pub average_rating: f64,
-    pub total_stock: u64,
-}
-
-/// Catalogue-wide figures for `/stats/overview`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Overview {
-    pub total_books: u64,
-    pub total_categories: u64,
-    pub average_price_pence: f64,
-    pub min_price: Price,
-    pub max_price: Price,
-    pub median_price_pence: f64,
-    /// Books per rating, index 0 for one star.
-    pub rating_distribution: [u64; 5],
-    pub average_rating: f64,
-    pub books_in_stock: u64,
-    pub total_stock: u64,
-}
-
-/// Whole-catalogue results kept for the life of a [`Store`].
-#[derive(Debug, Default)]
-pub(crate) struct Memo {
-    categories: OnceLock<Vec<CategorySummary>>,
-    category_stats: OnceLock<Vec<CategoryStats>>,
-    overview: OnceLock<Overview>,
 }
 
 /// The value in `cell`, computing it with `compute` the first time. Two
@@ -403,16 +357,6 @@ impl Store {
             Ok(conn.query_row("SELECT count(*) FROM books", [], |row| row.get(0))?)
         })
     }
-}
-
-/// A value of the `meta` table, if present.
-pub(crate) fn read_meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = ?")?;
-    let mut rows = stmt.query([key])?;
-    Ok(match rows.next()? {
-        Some(row) => Some(row.get(0)?),
-        None => None,
-    })
 }
 
 /// The middle price (mean of the two middle ones for an even count), in pence.

@@ -2,13 +2,13 @@
 //! process, and shared by every request through a small connection pool.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::{Connection, OpenFlags};
 use thiserror::Error;
 
-use super::query::{Memo, read_meta};
 use super::schema::meta_key;
+use super::summary::{CategoryStats, CategorySummary, Overview};
 use crate::observe::timing::{self, Phase};
 
 /// Why the database could not be opened or queried.
@@ -168,4 +168,22 @@ impl Store {
     fn idle(&self) -> MutexGuard<'_, Vec<Connection>> {
         self.idle.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// Whole-catalogue results kept for the life of a [`Store`].
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    pub(super) categories: OnceLock<Vec<CategorySummary>>,
+    pub(super) category_stats: OnceLock<Vec<CategoryStats>>,
+    pub(super) overview: OnceLock<Overview>,
+}
+
+/// A value of the `meta` table, if present.
+pub(crate) fn read_meta(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = ?")?;
+    let mut rows = stmt.query([key])?;
+    Ok(match rows.next()? {
+        Some(row) => Some(row.get(0)?),
+        None => None,
+    })
 }

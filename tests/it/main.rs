@@ -25,6 +25,7 @@ mod functions;
 mod lambda;
 #[cfg(unix)]
 mod lambda_emulator;
+mod layers;
 mod metrics;
 mod mirror_e2e;
 mod ml;

@@ -8,9 +8,9 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use books::domain::Price;
-use books::handlers::books::BookField;
 use books::http::{AppState, Route, app};
 use books::scrape::parse::{parse_listing, parse_product};
+use books::services::books::BookField;
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use serde_json::Value;

@@ -8,9 +8,10 @@ use books::domain::{Book, BookId, Price, Rating};
 use books::store::ScrapeMeta;
 use books::store::build::build_db;
 use books::store::csv::{CsvError, canonical_csv, content_hash, parse_rows, read_csv, write_csv};
-use books::store::publish::{CSV_FILE_NAME, DB_FILE_NAME, PublishError, publish};
+use books::store::publish::{PublishError, publish};
 use books::store::sqlite::open_read_only;
 use books::store::validate::{read_meta, validate_books, validate_dir};
+use books::store::{CSV_FILE_NAME, DB_FILE_NAME};
 use rusqlite::Connection;
 
 fn book(id: u32, title: &str, category: &str, rating: u8, pence: u64, description: &str) -> Book {

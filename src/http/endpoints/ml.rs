@@ -6,16 +6,16 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderValue, header};
 
-use super::super::body::JsonBody;
+use super::super::body::{JsonBody, Validate};
 use super::super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::super::error::ApiError;
 use super::super::params::{DataFormat, NoParams, Query, TopParams, TrainingDataParams};
 use super::super::route::{CachePolicy, Route};
 use super::state::Predictor;
 use super::{AppState, CSV, JSON, immutable, immutable_as, json};
-use crate::handlers;
-use crate::handlers::ml::PredictionRequest;
 use crate::ml::serving::SERVED_BY_MLFLOW;
+use crate::services;
+use crate::services::ml::PredictionRequest;
 
 /// The dataset, ready to train on
 ///
@@ -30,7 +30,7 @@ use crate::ml::serving::SERVED_BY_MLFLOW;
 #[utoipa::path(get, path = Route::MlTrainingData.path(), operation_id = "getTrainingData", tag = "ml",
     params(TrainingDataParams),
     responses((status = 200, description = "OK", content(
-        (handlers::ml::TrainingData = "application/json"),
+        (services::ml::TrainingData = "application/json"),
         (String = "text/csv", example = "id,split,title\r\n1,train,\"1,000 Places to See Before You Die\"\r\n"),
     ))))]
 pub(super) async fn training_data(
@@ -48,10 +48,12 @@ pub(super) async fn training_data(
     };
     let route = Route::MlTrainingData;
     let mut response = immutable_as(&state, &if_none_match, route, &key, content_type, |store| {
-        let rows = handlers::ml::training_rows(store, params)?;
+        let rows = services::ml::training_rows(store, &params.selection)?;
         let body = match format {
-            DataFormat::Json => json(&handlers::ml::training_data(params, rows)),
-            DataFormat::Csv => Bytes::from(crate::ml::dataset::to_csv(&params.columns, &rows)),
+            DataFormat::Json => json(&services::ml::training_data(&params.selection, rows)),
+            DataFormat::Csv => {
+                Bytes::from(crate::ml::dataset::to_csv(&params.selection.columns, &rows))
+            }
         };
         Ok((body, None))
     })?;
@@ -61,15 +63,21 @@ pub(super) async fn training_data(
     if format == DataFormat::Csv {
         let name = format!(
             "attachment; filename=\"books-{}-seed{}-test{}.csv\"",
-            params.split.as_str(),
-            params.rule.seed,
-            params.rule.test_size
+            params.selection.split.as_str(),
+            params.selection.rule.seed,
+            params.selection.rule.test_size
         );
         if let Ok(value) = HeaderValue::from_str(&name) {
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
     }
     Ok(response)
+}
+
+impl Validate for PredictionRequest {
+    fn validate(&self) -> Result<(), String> {
+        self.check()
+    }
 }
 
 /// CSV when `Accept` ranks `text/csv` above `application/json`; else JSON.
@@ -113,7 +121,7 @@ fn preferred_format(headers: &http::HeaderMap) -> DataFormat {
 /// model file is missing or corrupt; the rest of the API still answers.
 #[utoipa::path(post, path = Route::MlPredictions.path(), operation_id = "predictCategories", tag = "ml",
     params(TopParams), request_body = PredictionRequest,
-    responses((status = 200, description = "OK", body = handlers::ml::PredictionResponse)))]
+    responses((status = 200, description = "OK", body = services::ml::PredictionResponse)))]
 pub(super) async fn predictions(
     State(state): State<AppState>,
     query: Query<TopParams>,
@@ -124,11 +132,11 @@ pub(super) async fn predictions(
     let books = {
         // The store is needed only to look books up by id.
         let snapshot = state.store_snapshot();
-        handlers::ml::books_to_predict(snapshot.as_ref().as_ref().ok(), request)?
+        services::ml::books_to_predict(snapshot.as_ref().as_ref().ok(), request)?
     };
     let answer = match predictor {
-        Predictor::Served(serving) => handlers::ml::predict_served(serving, &books, top).await?,
-        Predictor::File(model) => handlers::ml::predict(model, &books, top),
+        Predictor::Served(serving) => services::ml::predict_served(serving, &books, top).await?,
+        Predictor::File(model) => services::ml::predict(model, &books, top),
     };
     let cache = Route::MlPredictions.cache_policy().cache_control();
     Ok((
@@ -151,19 +159,19 @@ pub(super) async fn predictions(
 /// model endpoint itself (`card_source: served-model`, kept a minute), or,
 /// when it cannot say, from the bundled model file (`model-file`).
 #[utoipa::path(get, path = Route::MlModel.path(), operation_id = "getModel", tag = "ml",
-    responses((status = 200, description = "OK", body = handlers::ml::ModelView)))]
+    responses((status = 200, description = "OK", body = services::ml::ModelView)))]
 pub(super) async fn model(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     let view = match state.serving().transpose()? {
-        None => handlers::ml::model_view(state.model()?, "model-file"),
+        None => services::ml::model_view(state.model()?, "model-file"),
         Some(serving) => match serving.describe_cached().await {
-            Ok(served) => handlers::ml::served_model_view(served),
+            Ok(served) => services::ml::served_model_view(served),
             Err(error) => match state.model_handle() {
-                Some(file) => handlers::ml::model_view(file, SERVED_BY_MLFLOW),
-                None => return Err(handlers::ml::gateway_error(error)),
+                Some(file) => services::ml::model_view(file, SERVED_BY_MLFLOW),
+                None => return Err(services::ml::upstream_error(error).into()),
             },
         },
     };
@@ -207,7 +215,7 @@ pub(super) async fn model(
 /// split. Without a sound model file the dictionary still answers, with
 /// the findings null.
 #[utoipa::path(get, path = Route::MlFeatures.path(), operation_id = "getFeatures", tag = "ml",
-    responses((status = 200, description = "OK", body = handlers::ml_features::FeaturesView)))]
+    responses((status = 200, description = "OK", body = services::ml_features::FeaturesView)))]
 pub(super) async fn features(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -218,6 +226,13 @@ pub(super) async fn features(
     let model = state.model_handle();
     let key = model.map_or("no-model", |m| m.version.as_str());
     immutable(&state, &if_none_match, Route::MlFeatures, key, |store| {
-        Ok((json(&handlers::ml_features::features(store, model)?), None))
+        Ok((
+            json(&services::ml_features::features(
+                store,
+                model,
+                Route::MlPredictions.path(),
+            )?),
+            None,
+        ))
     })
 }

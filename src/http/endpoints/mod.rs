@@ -1,5 +1,5 @@
 //! The axum handler of every route: extract typed input, call the HTTP-free
-//! handler in [`crate::handlers`], and shape the answer under the route's
+//! service in [`crate::services`], and shape the answer under the route's
 //! cache policy. [`method_router`] is the one `match` over [`Route`] that
 //! wires them, so a new route cannot be added without its handler.
 
@@ -16,15 +16,15 @@ use serde::Serialize;
 use super::conditional::{self, IfNoneMatch, etag_of, not_modified};
 use super::error::ApiError;
 use super::params::{
-    BookIdQuery, BooksParams, FromQuery, ListRequest, NoParams, Pagination, PriceRangeParams,
-    Query, QueryParams, SearchParams, SimilarParams, TopParams, TopRatedParams, TrainingDataParams,
+    BookIdQuery, BooksParams, FromQuery, ListRequest, NoParams, PriceRangeParams, Query,
+    QueryParams, SearchParams, SimilarParams, TopParams, TopRatedParams, TrainingDataParams,
     book_id,
 };
 use super::route::Route;
-use crate::handlers;
-use crate::handlers::ListPage;
-use crate::handlers::books::{BookView, ListedBook, SimilarBooks};
-use crate::handlers::health::ModelEndpointHealth;
+use crate::services;
+use crate::services::books::{BookView, ListedBook, SimilarBooks};
+use crate::services::health::ModelEndpointHealth;
+use crate::services::page::{ListPage, Pagination};
 use crate::store::Store;
 
 pub(super) mod auth;
@@ -101,7 +101,7 @@ pub fn allowed_params(route: Route) -> &'static [&'static str] {
 /// the model endpoint and reports how that went (`model_endpoint`), without
 /// failing for it. Never cached by shared caches (`no-cache`).
 #[utoipa::path(get, path = Route::Health.path(), operation_id = "getHealth", tag = "meta",
-    responses((status = 200, description = "OK", body = handlers::health::Health)))]
+    responses((status = 200, description = "OK", body = services::health::Health)))]
 async fn health(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -114,7 +114,7 @@ async fn health(
         None => None,
     };
     let snapshot = state.store_snapshot();
-    let body = json(&handlers::health::health(
+    let body = json(&services::health::health(
         snapshot.as_ref().as_ref(),
         model_endpoint,
     )?);
@@ -161,7 +161,7 @@ async fn book_by_id(
         &if_none_match,
         Route::BookById,
         &id.to_string(),
-        |store| Ok((json(&handlers::books::book(store, id)?), None)),
+        |store| Ok((json(&services::books::book(store, id)?), None)),
     )
 }
 
@@ -189,7 +189,7 @@ async fn similar(
         &if_none_match,
         Route::BookSimilar,
         &format!("{id}?limit={limit}"),
-        |store| Ok((json(&handlers::books::similar(store, id, limit)?), None)),
+        |store| Ok((json(&services::books::similar(store, id, limit)?), None)),
     )
 }
 
@@ -288,14 +288,14 @@ async fn price_range(
 ///
 /// Name, slug and number of books of every category, by name. Not paginated.
 #[utoipa::path(get, path = Route::Categories.path(), operation_id = "listCategories", tag = "categories",
-    responses((status = 200, description = "OK", body = handlers::categories::CategoryList)))]
+    responses((status = 200, description = "OK", body = services::categories::CategoryList)))]
 async fn categories(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     immutable(&state, &if_none_match, Route::Categories, "", |store| {
-        Ok((json(&handlers::categories::categories(store)?), None))
+        Ok((json(&services::categories::categories(store)?), None))
     })
 }
 
@@ -304,14 +304,14 @@ async fn categories(
 /// Totals, average/min/max/median price, the rating distribution keyed "1"
 /// to "5", the average rating, stock figures and when the data was scraped.
 #[utoipa::path(get, path = Route::StatsOverview.path(), operation_id = "getStatsOverview", tag = "stats",
-    responses((status = 200, description = "OK", body = handlers::stats::OverviewView)))]
+    responses((status = 200, description = "OK", body = services::stats::OverviewView)))]
 async fn stats_overview(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     immutable(&state, &if_none_match, Route::StatsOverview, "", |store| {
-        Ok((json(&handlers::stats::overview(store)?), None))
+        Ok((json(&services::stats::overview(store)?), None))
     })
 }
 
@@ -320,7 +320,7 @@ async fn stats_overview(
 /// For every category, by name: book count, average/min/max price, average
 /// rating and total stock.
 #[utoipa::path(get, path = Route::StatsCategories.path(), operation_id = "getCategoryStats", tag = "stats",
-    responses((status = 200, description = "OK", body = handlers::stats::CategoryStatsList)))]
+    responses((status = 200, description = "OK", body = services::stats::CategoryStatsList)))]
 async fn stats_categories(
     State(state): State<AppState>,
     if_none_match: IfNoneMatch,
@@ -331,7 +331,7 @@ async fn stats_categories(
         &if_none_match,
         Route::StatsCategories,
         "",
-        |store| Ok((json(&handlers::stats::categories(store)?), None)),
+        |store| Ok((json(&services::stats::categories(store)?), None)),
     )
 }
 
@@ -345,7 +345,7 @@ fn list(
 ) -> Result<Response, ApiError> {
     let canonical = raw.canonical();
     immutable(state, if_none_match, route, &canonical, |store| {
-        let page = handlers::books::list(store, &request.query, request.page, request.fields)?;
+        let page = services::books::list(store, &request.query, request.page, request.fields)?;
         // From the route and the canonical query alone, like the key: the
         // kept answer's links are right for every request it serves.
         let link = link_header(route.path(), raw, request.page, page.total_pages);

@@ -25,11 +25,9 @@ use utoipa::{Modify, OpenApi};
 mod responses;
 mod schemas;
 
-use responses::{constant, ok_headers, response_name, shared_response, string};
+use responses::{ok_headers, response_name, shared_response, string};
 
-pub(crate) use schemas::{
-    OpenApiDocument, about_blank, gbp, ok, per_page, rating_distribution, similar_limit,
-};
+pub(crate) use schemas::{OpenApiDocument, about_blank};
 
 use super::endpoints;
 use super::error::Problem;

@@ -10,6 +10,7 @@ use super::conditional;
 use crate::http::endpoints::allowed_params;
 use crate::http::error::Problem;
 use crate::http::route::{CachePolicy, Route};
+use crate::services::schema::constant;
 
 /// The headers of a successful answer of `route`.
 pub(super) fn ok_headers(route: Route) -> Vec<(String, Header)> {
@@ -185,10 +186,6 @@ pub(super) fn one_of(values: &[&str]) -> Object {
         .schema_type(Type::String)
         .enum_values(Some(values))
         .build()
-}
-
-pub(super) fn constant(value: &str) -> Object {
-    one_of(&[value])
 }
 
 /// A string matching the regular expression `regex`.

@@ -8,13 +8,14 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
 
 use super::{
-    BookIdQuery, DATA_FORMATS, DEFAULT_PER_PAGE, FromQuery, MAX_PER_PAGE, MAX_SEED, MAX_TEXT_CHARS,
-    MAX_TOP, ORDERS, SORT_KEYS, SPLITS, SimilarParams, TopParams, TrainingDataParams,
+    BookIdQuery, DATA_FORMATS, FromQuery, MAX_SEED, MAX_TEXT_CHARS, MAX_TOP, ORDERS, SORT_KEYS,
+    SPLITS, SimilarParams, TopParams, TrainingDataParams,
 };
-use crate::handlers::books::BookField;
-use crate::handlers::ml::DEFAULT_TOP;
 use crate::ml::dataset::{Column, all_columns};
 use crate::ml::split::{DEFAULT_SEED, DEFAULT_TEST_SIZE};
+use crate::services::books::BookField;
+use crate::services::ml::DEFAULT_TOP;
+use crate::services::page::{DEFAULT_PER_PAGE, MAX_PER_PAGE};
 
 impl IntoParams for TrainingDataParams {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {

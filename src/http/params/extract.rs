@@ -9,7 +9,8 @@ use axum::extract::FromRequestParts;
 use http::request::Parts;
 
 use crate::domain::Price;
-use crate::http::error::{ApiError, echo};
+use crate::http::error::ApiError;
+use crate::text::echo;
 
 /// Longest accepted free-text value (title, q, category), in characters.
 pub const MAX_TEXT_CHARS: usize = 200;

@@ -1,11 +1,13 @@
 //! The list endpoints' parameters: each endpoint's accepted names and how
 //! they become a [`BookQuery`] and a page.
 
-use super::{ORDERS, Pagination, QueryParams, SORT_KEYS};
+use super::{FromQuery, ORDERS, QueryParams, SORT_KEYS};
 use crate::domain::{Price, Rating, category_slug};
-use crate::handlers::books::{BookField, FieldSet};
-use crate::http::error::{ApiError, echo};
+use crate::http::error::ApiError;
+use crate::services::books::{BookField, FieldSet};
+use crate::services::page::Pagination;
 use crate::store::query::{BookQuery, Order, SortKey};
+use crate::text::echo;
 
 /// Builds the [`BookQuery`] for each list endpoint from its parameters.
 pub struct BookListParams;

@@ -21,9 +21,8 @@ mod routes;
 pub use extract::{FromQuery, MAX_TEXT_CHARS, NoParams, Query, QueryParams};
 pub use lists::{BookListParams, fts_expression};
 pub use routes::{
-    BookIdQuery, BooksParams, DEFAULT_PER_PAGE, DataFormat, ListRequest, MAX_PER_PAGE, MAX_SEED,
-    MAX_TOP, Pagination, PriceRangeParams, SearchParams, SimilarParams, TopParams, TopRatedParams,
-    TrainingDataParams, book_id,
+    BookIdQuery, BooksParams, DataFormat, ListRequest, MAX_SEED, MAX_TOP, PriceRangeParams,
+    SearchParams, SimilarParams, TopParams, TopRatedParams, TrainingDataParams, book_id,
 };
 pub(crate) use routes::{DATA_FORMATS, SPLITS};
 // The sort choices, for `lists` to parse and `docs` to describe.

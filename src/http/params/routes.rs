@@ -9,40 +9,23 @@ use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::{BookListParams, FromQuery, QueryParams, docs};
 use crate::domain::BookId;
-use crate::handlers::books::FieldSet;
-use crate::http::error::{ApiError, echo};
+use crate::http::error::ApiError;
 use crate::ml::dataset::{self, Column};
-use crate::ml::similar::NEIGHBOURS;
 use crate::ml::split::{Split, SplitRule};
+use crate::services::books::{DEFAULT_SIMILAR_LIMIT, FieldSet, MAX_SIMILAR_LIMIT};
+use crate::services::ml::TrainingSelection;
+use crate::services::page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Pagination};
 use crate::store::query::{BookQuery, Order, SortKey};
+use crate::text::echo;
 
-/// Default and largest `per_page`. 1000 lets one request fetch the catalogue.
-pub const DEFAULT_PER_PAGE: u32 = 20;
-pub const MAX_PER_PAGE: u32 = 1000;
-
-/// `page` and `per_page`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pagination {
-    pub page: u32,
-    pub per_page: u32,
-}
-
-impl Pagination {
-    pub const PARAMS: [&'static str; 2] = ["page", "per_page"];
-
-    pub fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
+/// `page` and `per_page`, the parameters of every paginated list.
+impl FromQuery for Pagination {
+    const ALLOWED: &'static [&'static str] = &["page", "per_page"];
+    fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
         Ok(Pagination {
             page: query.integer("page", 1, u32::MAX, 1)?,
             per_page: query.integer("per_page", 1, MAX_PER_PAGE, DEFAULT_PER_PAGE)?,
         })
-    }
-
-    pub fn offset(self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.per_page)
-    }
-
-    pub fn total_pages(self, total: u64) -> u64 {
-        total.div_ceil(u64::from(self.per_page))
     }
 }
 
@@ -110,8 +93,8 @@ pub struct SimilarParams {
 
 impl SimilarParams {
     /// The default `limit`; the largest is every neighbour stored per book.
-    pub const DEFAULT_LIMIT: u32 = 5;
-    pub const MAX_LIMIT: u32 = NEIGHBOURS as u32;
+    pub const DEFAULT_LIMIT: u32 = DEFAULT_SIMILAR_LIMIT;
+    pub const MAX_LIMIT: u32 = MAX_SIMILAR_LIMIT;
 }
 
 impl FromQuery for SimilarParams {
@@ -135,7 +118,7 @@ pub const MAX_TOP: u32 = 50;
 impl FromQuery for TopParams {
     const ALLOWED: &'static [&'static str] = &["top"];
     fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
-        let default = crate::handlers::ml::DEFAULT_TOP;
+        let default = crate::services::ml::DEFAULT_TOP;
         Ok(TopParams(query.integer("top", 1, MAX_TOP, default)?))
     }
 }
@@ -166,12 +149,10 @@ pub(crate) const SPLITS: [(&str, Split); 3] = [
 /// The largest seed: every integer up to it is exact in JSON (and JavaScript).
 pub const MAX_SEED: u64 = (1 << 53) - 1;
 
-/// `/ml/training-data`'s parameters.
+/// `/ml/training-data`'s parameters: what to select, and how to write it.
 #[derive(Debug, Clone)]
 pub struct TrainingDataParams {
-    pub split: Split,
-    pub rule: SplitRule,
-    pub columns: Vec<Column>,
+    pub selection: TrainingSelection,
     /// `None`: chosen by `Accept`.
     pub format: Option<DataFormat>,
 }
@@ -210,12 +191,14 @@ impl FromQuery for TrainingDataParams {
             .unwrap_or_else(dataset::all_columns);
         let default = SplitRule::default();
         Ok(TrainingDataParams {
-            split: query.choice("split", &SPLITS)?.unwrap_or(Split::All),
-            rule: SplitRule {
-                seed: seed.unwrap_or(default.seed),
-                test_size: test_size.unwrap_or(default.test_size),
+            selection: TrainingSelection {
+                split: query.choice("split", &SPLITS)?.unwrap_or(Split::All),
+                rule: SplitRule {
+                    seed: seed.unwrap_or(default.seed),
+                    test_size: test_size.unwrap_or(default.test_size),
+                },
+                columns,
             },
-            columns,
             format: query.choice("format", &DATA_FORMATS)?,
         })
     }
@@ -314,6 +297,7 @@ list_params!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ml::similar::NEIGHBOURS;
 
     fn q(raw: &str, allowed: &[&str]) -> Result<QueryParams, ApiError> {
         QueryParams::parse(Some(raw), allowed)
@@ -321,7 +305,7 @@ mod tests {
 
     #[test]
     fn pagination_limits() {
-        let page = |raw| Pagination::from_query(&q(raw, &Pagination::PARAMS).unwrap());
+        let page = |raw| Pagination::from_query(&q(raw, Pagination::ALLOWED).unwrap());
         assert_eq!(
             page("").unwrap(),
             Pagination {

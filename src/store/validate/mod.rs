@@ -14,10 +14,9 @@ use std::path::Path;
 
 use thiserror::Error;
 
-use super::ScrapeMeta;
 use super::csv::{content_hash, read_rows};
-use super::publish::{CSV_FILE_NAME, DB_FILE_NAME};
 use super::sqlite::{StoreError, open_read_only};
+use super::{CSV_FILE_NAME, DB_FILE_NAME, ScrapeMeta};
 use crate::domain::{Book, BookId};
 
 mod consistency;

@@ -3,14 +3,15 @@
 
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
-use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema};
-use utoipa::openapi::{Ref, RefOr};
+use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Object, Ref, RefOr};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::ListPage;
+use super::ServiceError;
+use super::page::{ListPage, Pagination};
+use super::schema::gbp;
 use crate::domain::{Book, BookId};
-use crate::http::error::ApiError;
-use crate::http::params::Pagination;
+use crate::ml::similar::NEIGHBOURS;
 use crate::store::Store;
 use crate::store::query::BookQuery;
 
@@ -24,7 +25,7 @@ pub struct BookView {
     /// `stock > 0`.
     pub in_stock: bool,
     /// ISO 4217 code of every price.
-    #[schema(schema_with = crate::http::openapi::gbp)]
+    #[schema(schema_with = gbp)]
     pub currency: &'static str,
 }
 
@@ -219,12 +220,17 @@ fn sparse_book_schema() -> RefOr<Schema> {
 }
 
 /// One book by id; 404 when there is none.
-pub fn book(store: &Store, id: BookId) -> Result<BookView, ApiError> {
+pub fn book(store: &Store, id: BookId) -> Result<BookView, ServiceError> {
     store
         .book(id)?
         .map(BookView::from)
-        .ok_or_else(|| ApiError::BookNotFound { id: id.to_string() })
+        .ok_or_else(|| ServiceError::BookNotFound { id: id.to_string() })
 }
+
+/// `/books/{id}/similar`'s default `limit`; the largest is every neighbour
+/// stored per book.
+pub const DEFAULT_SIMILAR_LIMIT: u32 = 5;
+pub const MAX_SIMILAR_LIMIT: u32 = NEIGHBOURS as u32;
 
 /// The books most like one book, by their text.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -234,7 +240,7 @@ pub struct SimilarBooks {
     pub book_id: u32,
     /// The most items asked for (there are fewer only in a catalogue that
     /// small).
-    #[schema(schema_with = crate::http::openapi::similar_limit)]
+    #[schema(schema_with = similar_limit)]
     pub limit: u32,
     /// Most similar first: score descending, ties by id ascending. Never
     /// the book itself.
@@ -254,11 +260,11 @@ pub struct SimilarBook {
 
 /// The `limit` books most similar to book `id`; 404 when there is no such
 /// book.
-pub fn similar(store: &Store, id: BookId, limit: u32) -> Result<SimilarBooks, ApiError> {
+pub fn similar(store: &Store, id: BookId, limit: u32) -> Result<SimilarBooks, ServiceError> {
     let found = store.similar(id, limit)?;
     // No neighbours: no such book (or a catalogue of one).
     if found.is_empty() && !store.book_exists(id)? {
-        return Err(ApiError::BookNotFound { id: id.to_string() });
+        return Err(ServiceError::BookNotFound { id: id.to_string() });
     }
     Ok(SimilarBooks {
         book_id: id.get(),
@@ -280,7 +286,7 @@ pub fn list(
     query: &BookQuery,
     page: Pagination,
     fields: FieldSet,
-) -> Result<ListPage<ListedBook>, ApiError> {
+) -> Result<ListPage<ListedBook>, ServiceError> {
     let found = store.books(query)?;
     Ok(ListPage {
         items: found
@@ -296,6 +302,16 @@ pub fn list(
         total: found.total,
         total_pages: page.total_pages(found.total),
     })
+}
+
+/// `/books/{id}/similar`'s `limit`, within the parser's limit.
+fn similar_limit() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(MAX_SIMILAR_LIMIT))
+        .description(Some("The most items asked for (`limit`)."))
+        .build()
 }
 
 #[cfg(test)]

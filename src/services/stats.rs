@@ -4,9 +4,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::Object;
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 
+use super::ServiceError;
+use super::schema::gbp;
 use crate::domain::{Decimal2, Price};
-use crate::http::error::ApiError;
 use crate::store::Store;
 
 /// Catalogue-wide figures. Prices in GBP.
@@ -22,15 +25,16 @@ pub struct OverviewView {
     pub max_price: Price,
     /// Median price.
     pub median_price: Decimal2,
+
     /// Books per star rating, keyed "1" to "5".
-    #[schema(schema_with = crate::http::openapi::rating_distribution)]
+    #[schema(schema_with = rating_distribution)]
     pub rating_distribution: BTreeMap<String, u64>,
     /// Mean stars, two decimals.
     #[schema(value_type = f64, minimum = 0, maximum = 5)]
     pub average_rating: Decimal2,
     pub books_in_stock: u64,
     pub total_stock: u64,
-    #[schema(schema_with = crate::http::openapi::gbp)]
+    #[schema(schema_with = gbp)]
     pub currency: &'static str,
     /// When the data was scraped (RFC 3339, UTC); null if the database does not say.
     #[schema(required = true, format = DateTime, examples("2025-01-01T06:00:00Z"))]
@@ -59,7 +63,7 @@ pub struct CategoryStatsView {
 pub struct CategoryStatsList {
     pub items: Vec<CategoryStatsView>,
     pub total: usize,
-    #[schema(schema_with = crate::http::openapi::gbp)]
+    #[schema(schema_with = gbp)]
     pub currency: &'static str,
 }
 
@@ -67,7 +71,7 @@ fn pounds(pence: f64) -> Decimal2 {
     Decimal2(pence / 100.0)
 }
 
-pub fn overview(store: &Store) -> Result<OverviewView, ApiError> {
+pub fn overview(store: &Store) -> Result<OverviewView, ServiceError> {
     let o = store.overview()?;
     Ok(OverviewView {
         total_books: o.total_books,
@@ -88,7 +92,7 @@ pub fn overview(store: &Store) -> Result<OverviewView, ApiError> {
     })
 }
 
-pub fn categories(store: &Store) -> Result<CategoryStatsList, ApiError> {
+pub fn categories(store: &Store) -> Result<CategoryStatsList, ServiceError> {
     let items: Vec<_> = store
         .category_stats()?
         .into_iter()
@@ -108,4 +112,21 @@ pub fn categories(store: &Store) -> Result<CategoryStatsList, ApiError> {
         items,
         currency: "GBP",
     })
+}
+
+/// Books per star rating: exactly the keys "1" to "5".
+fn rating_distribution() -> Object {
+    let count = ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(0))
+        .build();
+    let mut schema = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("Books per star rating."));
+    for stars in ["1", "2", "3", "4", "5"] {
+        schema = schema.property(stars, count.clone()).required(stars);
+    }
+    schema
+        .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+        .build()
 }

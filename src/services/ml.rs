@@ -5,14 +5,13 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::ServiceError;
 use crate::domain::BookId;
-use crate::http::body::Validate;
-use crate::http::error::ApiError;
-use crate::http::params::TrainingDataParams;
 use crate::ml::card::ModelCard;
-use crate::ml::dataset::{self, Row};
+use crate::ml::dataset::{self, Column, Row};
 use crate::ml::model::{ClassProbability, MODEL_NAME, ModelFile, Prediction};
 use crate::ml::serving::{ModelServing, SERVED_BY_MLFLOW, ServedModel, ServingError};
+use crate::ml::split::{Split, SplitRule};
 use crate::observe::metrics;
 use crate::observe::timing::{self, Phase};
 use crate::store::Store;
@@ -56,8 +55,12 @@ pub struct Instance {
     pub description: String,
 }
 
-impl Validate for PredictionRequest {
-    fn validate(&self) -> Result<(), String> {
+impl PredictionRequest {
+    /// Checks the rules the schema states: exactly one of the two lists,
+    /// 1 to [`MAX_INSTANCES`] books, titles not blank, texts within their
+    /// lengths, ids positive. `Err` says what is wrong, in words a client
+    /// can act on.
+    pub fn check(&self) -> Result<(), String> {
         let count = match (&self.instances, &self.book_ids) {
             (Some(instances), None) => instances.len(),
             (None, Some(ids)) => ids.len(),
@@ -144,11 +147,11 @@ pub struct BookText {
 }
 
 /// The books `request` asks about, in order: its instances as given, or the
-/// catalogue's books by id (an unknown id is a 422 naming it).
+/// catalogue's books by id (an unknown id is invalid input naming it).
 pub fn books_to_predict(
     store: Option<&Store>,
     request: PredictionRequest,
-) -> Result<Vec<BookText>, ApiError> {
+) -> Result<Vec<BookText>, ServiceError> {
     match (request.instances, request.book_ids) {
         (Some(instances), _) => Ok(instances
             .into_iter()
@@ -159,7 +162,7 @@ pub fn books_to_predict(
             })
             .collect()),
         (None, Some(ids)) => {
-            let store = store.ok_or(ApiError::UNAVAILABLE)?;
+            let store = store.ok_or(ServiceError::UNAVAILABLE)?;
             let mut books = Vec::with_capacity(ids.len());
             let mut missing = Vec::new();
             for id in ids {
@@ -179,7 +182,7 @@ pub fn books_to_predict(
             }
             if !missing.is_empty() {
                 missing.truncate(10);
-                return Err(ApiError::InvalidBody {
+                return Err(ServiceError::InvalidInput {
                     detail: format!("no book has id {}", missing.join(", ")),
                 });
             }
@@ -208,18 +211,18 @@ pub fn predict(model: &ModelFile, books: &[BookText], top: u32) -> PredictionRes
 }
 
 /// Phase 2: sends `books` to the model endpoint and shapes its answer as
-/// phase 1 does. Its failures are 502s and 504s, never passed on verbatim.
+/// phase 1 does. Its failures are upstream errors, never passed on verbatim.
 pub async fn predict_served(
     serving: &ModelServing,
     books: &[BookText],
     top: u32,
-) -> Result<PredictionResponse, ApiError> {
+) -> Result<PredictionResponse, ServiceError> {
     let texts: Vec<(&str, &str)> = books
         .iter()
         .map(|b| (b.title.as_str(), b.description.as_str()))
         .collect();
     let started = Instant::now();
-    let batch = serving.predict(&texts).await.map_err(gateway_error)?;
+    let batch = serving.predict(&texts).await.map_err(upstream_error)?;
     predicted(MODEL_NAME, books.len(), started.elapsed());
     let predictions = books
         .iter()
@@ -247,12 +250,12 @@ fn predicted(model: &str, books: usize, elapsed: Duration) {
     metrics::predicted(model, books, elapsed);
 }
 
-/// A failed call to the model endpoint as the client sees it.
-pub fn gateway_error(error: ServingError) -> ApiError {
+/// A failed call to the model endpoint, as the caller may be told it.
+pub fn upstream_error(error: ServingError) -> ServiceError {
     let detail = error.to_string();
     match error {
-        ServingError::Timeout(_) => ApiError::GatewayTimeout { detail },
-        _ => ApiError::BadGateway { detail },
+        ServingError::Timeout(_) => ServiceError::UpstreamTimedOut { detail },
+        _ => ServiceError::UpstreamFailed { detail },
     }
 }
 
@@ -328,24 +331,35 @@ pub struct TrainingData {
     pub items: Vec<Row>,
 }
 
-/// The rows of the split and columns `params` ask for, by id.
-pub fn training_rows(store: &Store, params: &TrainingDataParams) -> Result<Vec<Row>, ApiError> {
+/// Which rows and columns of the training data a caller asks for.
+#[derive(Debug, Clone)]
+pub struct TrainingSelection {
+    pub split: Split,
+    pub rule: SplitRule,
+    pub columns: Vec<Column>,
+}
+
+/// The rows of the split and columns `selection` asks for, by id.
+pub fn training_rows(
+    store: &Store,
+    selection: &TrainingSelection,
+) -> Result<Vec<Row>, ServiceError> {
     let books = store.all_books()?;
     Ok(dataset::rows(
         &books,
-        params.rule,
-        params.split,
-        &params.columns,
+        selection.rule,
+        selection.split,
+        &selection.columns,
     ))
 }
 
 /// The JSON answer around `rows`.
-pub fn training_data(params: &TrainingDataParams, rows: Vec<Row>) -> TrainingData {
+pub fn training_data(selection: &TrainingSelection, rows: Vec<Row>) -> TrainingData {
     TrainingData {
-        split: params.split.as_str(),
-        seed: params.rule.seed,
-        test_size: params.rule.test_size,
-        columns: params.columns.iter().map(|c| c.name()).collect(),
+        split: selection.split.as_str(),
+        seed: selection.rule.seed,
+        test_size: selection.rule.test_size,
+        columns: selection.columns.iter().map(|c| c.name()).collect(),
         count: rows.len(),
         items: rows,
     }

@@ -55,6 +55,7 @@
 //!   route, as the slug the API matches on (`Historical Fiction` and
 //!   `historical-fiction` are one). CORS preflights (OPTIONS) are left out.
 
+mod escape;
 pub mod heavy;
 pub mod histogram;
 mod html;

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::html::Esc;
+use super::escape::Esc;
 use super::text::time;
 use super::timeline::Chart;
 

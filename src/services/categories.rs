@@ -3,9 +3,9 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::ApiError;
+use super::ServiceError;
 use crate::store::Store;
-use crate::store::query::CategorySummary;
+use crate::store::summary::CategorySummary;
 
 /// Not paginated: the catalogue has a few dozen categories.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -14,7 +14,7 @@ pub struct CategoryList {
     pub total: usize,
 }
 
-pub fn categories(store: &Store) -> Result<CategoryList, ApiError> {
+pub fn categories(store: &Store) -> Result<CategoryList, ServiceError> {
     let items = store.categories()?;
     Ok(CategoryList {
         total: items.len(),

@@ -6,6 +6,7 @@
 
 use std::fmt::{self, Write as _};
 
+use super::escape::Esc;
 use super::heavy::HeavyHitters;
 use super::lists::Logged;
 use super::record::Skip;
@@ -23,27 +24,6 @@ const COLOURS: usize = 8;
 /// The page's style: light and dark (`prefers-color-scheme`), narrow
 /// screens (tables scroll in their own box), the chart colours.
 const STYLE: &str = include_str!("report.css");
-
-/// Text escaped for HTML content and attribute values.
-pub struct Esc<'a>(pub &'a str);
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut rest = self.0;
-        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
-            f.write_str(&rest[..at])?;
-            f.write_str(match rest.as_bytes()[at] {
-                b'&' => "&amp;",
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'"' => "&quot;",
-                _ => "&#39;",
-            })?;
-            rest = &rest[at + 1..];
-        }
-        f.write_str(rest)
-    }
-}
 
 /// The whole page.
 pub fn render(usage: &Usage) -> String {

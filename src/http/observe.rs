@@ -14,9 +14,10 @@ use http_body::Body as _;
 use tracing::Level;
 use tracing::field::Empty;
 
-use super::metrics::{self, Answered, RouteLabel};
-use super::timing;
-use crate::http::Route;
+use super::route::Route;
+use crate::observe::metrics::{self, Answered, RouteLabel};
+use crate::observe::timing;
+use crate::text::truncate;
 
 /// The most of a request's path, and of its query, that one log line keeps,
 /// in characters: a 60 KB query is logged as its first 1,024 characters.
@@ -38,7 +39,7 @@ pub async fn observe_requests(request: Request, next: Next) -> Response {
     let uri = request.uri().clone();
     let request_id = request
         .headers()
-        .get(crate::http::app::REQUEST_ID_HEADER)
+        .get(super::app::REQUEST_ID_HEADER)
         .cloned();
     let (mut response, phases) = timing::measured(next.run(request)).await;
     let elapsed = started.elapsed();
@@ -51,7 +52,7 @@ pub async fn observe_requests(request: Request, next: Next) -> Response {
     let bytes = response.body().size_hint().exact().unwrap_or(0);
     if let Some(metrics) = in_flight.as_ref().and(metrics::installed()) {
         let label = match response.extensions().get::<Route>() {
-            Some(route) => RouteLabel::Api(*route),
+            Some(&route) => route_label(route),
             None => response
                 .extensions()
                 .get::<RouteLabel>()
@@ -104,11 +105,33 @@ pub async fn observe_requests(request: Request, next: Next) -> Response {
     response
 }
 
+/// The series `route`'s answers are counted under.
+pub fn route_label(route: Route) -> RouteLabel {
+    RouteLabel::Api {
+        path: route.path(),
+        index: route as usize,
+    }
+}
+
 fn capped(text: &str) -> Cow<'_, str> {
     // A string of at most MAX_LOGGED_CHARS bytes has at most as many characters.
     if text.len() <= MAX_LOGGED_CHARS {
         Cow::Borrowed(text)
     } else {
-        Cow::Owned(crate::http::error::truncate(text, MAX_LOGGED_CHARS))
+        Cow::Owned(truncate(text, MAX_LOGGED_CHARS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_label_has_a_slot_of_its_own() {
+        let api_routes = Route::ALL.len();
+        let mut labels: Vec<RouteLabel> = Route::ALL.iter().copied().map(route_label).collect();
+        labels.extend([RouteLabel::Site, RouteLabel::Metrics, RouteLabel::Unmatched]);
+        let slots: Vec<usize> = labels.iter().map(|label| label.slot(api_routes)).collect();
+        assert_eq!(slots, (0..api_routes + 3).collect::<Vec<_>>());
     }
 }

@@ -7,9 +7,8 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::ServiceError;
 use super::ml::{ModelRef, model_ref};
-use crate::http::error::ApiError;
-use crate::http::route::Route;
 use crate::ml::card::{Candidate, DataIdentity, ModelCard, SplitCard};
 use crate::ml::features::{FEATURES, FeatureKind, Role};
 use crate::ml::model::ModelFile;
@@ -114,7 +113,7 @@ struct Profiled {
     test_books: usize,
 }
 
-fn profiled(store: &Store) -> Result<Arc<Profiled>, ApiError> {
+fn profiled(store: &Store) -> Result<Arc<Profiled>, ServiceError> {
     static CACHE: Mutex<Option<Arc<Profiled>>> = Mutex::new(None);
     let hash = store.content_hash();
     let cached = CACHE.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -136,8 +135,13 @@ fn profiled(store: &Store) -> Result<Arc<Profiled>, ApiError> {
 }
 
 /// The dictionary over `store`'s catalogue, with the findings of `model`'s
-/// card when there is a model.
-pub fn features(store: &Store, model: Option<&ModelFile>) -> Result<FeaturesView, ApiError> {
+/// card when there is a model. `predictions_path` is where the category
+/// model answers (the dictionary names it).
+pub fn features(
+    store: &Store,
+    model: Option<&ModelFile>,
+    predictions_path: &str,
+) -> Result<FeaturesView, ServiceError> {
     let profiled = profiled(store)?;
     let features = profiled.features.clone();
     let mut flagged = FlaggedFeatures::default();
@@ -162,7 +166,7 @@ pub fn features(store: &Store, model: Option<&ModelFile>) -> Result<FeaturesView
     let targets = FEATURES
         .iter()
         .filter(|f| f.role == Role::Target)
-        .map(|f| target(f.name, f.kind, card))
+        .map(|f| target(f.name, f.kind, card, predictions_path))
         .collect();
 
     let rule = SplitRule::default();
@@ -209,19 +213,21 @@ pub fn features(store: &Store, model: Option<&ModelFile>) -> Result<FeaturesView
 }
 
 /// The target `name` and what `card` found for it.
-fn target(name: &'static str, kind: FeatureKind, card: Option<&ModelCard>) -> TargetView {
+fn target(
+    name: &'static str,
+    kind: FeatureKind,
+    card: Option<&ModelCard>,
+    predictions_path: &str,
+) -> TargetView {
     let (task, served_by) = match name {
-        "category" => (
-            "classification",
-            Some(format!("POST {}", Route::MlPredictions.path())),
-        ),
+        "category" => ("classification", Some(format!("POST {predictions_path}"))),
         "rating" => ("ordinal (1 to 5 stars): classification or regression", None),
         _ if kind == FeatureKind::Numeric => ("regression", None),
         _ => ("classification", None),
     };
     let finding = card.and_then(|card| {
         if served_by.is_some() {
-            Some(category_finding(card))
+            Some(category_finding(card, predictions_path))
         } else {
             card.other_targets
                 .iter()
@@ -249,7 +255,7 @@ fn target(name: &'static str, kind: FeatureKind, card: Option<&ModelCard>) -> Ta
 
 /// The served category model's held-out figures against the majority
 /// baseline.
-fn category_finding(card: &ModelCard) -> HeldOutFinding {
+fn category_finding(card: &ModelCard, predictions_path: &str) -> HeldOutFinding {
     let evaluation = &card.evaluation;
     let (model, baseline) = (&evaluation.model, &evaluation.majority_baseline);
     let pair = |metric: &str, m: f64, b: f64| MetricPair {
@@ -286,7 +292,7 @@ fn category_finding(card: &ModelCard) -> HeldOutFinding {
             baseline.top3_accuracy,
             model.macro_f1,
             baseline.macro_f1,
-            Route::MlPredictions.path()
+            predictions_path
         ),
     }
 }

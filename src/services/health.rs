@@ -6,15 +6,16 @@ use utoipa::ToSchema;
 
 use std::time::Duration;
 
-use crate::http::error::ApiError;
+use super::ServiceError;
+use super::schema::constant;
 use crate::ml::serving::ServingError;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Health {
-    #[schema(schema_with = crate::http::openapi::ok)]
+    #[schema(schema_with = ok)]
     pub status: &'static str,
-    #[schema(schema_with = crate::http::openapi::ok)]
+    #[schema(schema_with = ok)]
     pub database: &'static str,
     /// Books the database holds, counted now.
     pub books: u64,
@@ -78,8 +79,8 @@ impl ModelEndpointHealth {
 pub fn health(
     store: Result<&Store, &StoreError>,
     model_endpoint: Option<ModelEndpointHealth>,
-) -> Result<Health, ApiError> {
-    let store = store.map_err(|_| ApiError::UNAVAILABLE)?;
+) -> Result<Health, ServiceError> {
+    let store = store.map_err(|_| ServiceError::UNAVAILABLE)?;
     let books = store.count_books()?;
     Ok(Health {
         status: "ok",
@@ -89,4 +90,9 @@ pub fn health(
         version: crate::VERSION,
         model_endpoint,
     })
+}
+
+/// `status` and `database` of a healthy instance.
+fn ok() -> utoipa::openapi::Object {
+    constant("ok")
 }

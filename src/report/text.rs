@@ -226,8 +226,8 @@ mod tests {
 
     #[test]
     fn says_when_not_every_5xx_is_listed() {
-        use crate::observe::report::record::Request;
-        use crate::observe::report::usage::Limits;
+        use crate::report::record::Request;
+        use crate::report::usage::Limits;
         use std::borrow::Cow;
 
         let mut usage = Usage::new(Limits {
