@@ -4,10 +4,12 @@
 //! screenshots, and check that nothing came from another origin and the
 //! console stayed clean.
 //!
-//! Skipped, with a message, where Chromium or chromedriver is missing, unless
-//! `BOOKS_REQUIRE_BROWSER=1` (as `.ci/run` sets) makes that a failure.
-//! `CHROMIUM` and `CHROMEDRIVER` override the binaries' paths. Other hosts do
-//! not even resolve in this browser.
+//! The tests that use it are `#[ignore]`d, with the reason (Chromium and
+//! chromedriver: `apt-get install chromium chromium-driver`), so plain
+//! `cargo test` lists them as ignored; `cargo test -- --include-ignored` (as
+//! `.ci/run` runs, after installing both) runs them, and then a missing
+//! binary is a failure. `CHROMIUM` and `CHROMEDRIVER` override the binaries'
+//! paths. Other hosts do not even resolve in this browser.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -274,27 +276,25 @@ fn base64_decode(text: &str) -> Vec<u8> {
         .expect("base64 screenshot")
 }
 
-/// Chromium and chromedriver, or `None` (with a message) when either is
-/// missing and `BOOKS_REQUIRE_BROWSER=1` does not make that a failure.
-pub fn browser_binaries(test: &str) -> Option<(PathBuf, PathBuf)> {
+/// Chromium and chromedriver; panics, saying how to get them, when either is
+/// missing (the test runs only when asked for: `--include-ignored`).
+pub fn browser_binaries(test: &str) -> (PathBuf, PathBuf) {
     let chromium = binary(
         "CHROMIUM",
         &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
     );
     let chromedriver = binary("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let required = std::env::var("BOOKS_REQUIRE_BROWSER").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "BOOKS_REQUIRE_BROWSER=1 but Chromium or chromedriver is missing"
-        );
-        eprintln!(
-            "SKIPPED {test}: Chromium and chromedriver are needed \
-             (apt-get install chromium chromium-driver; .ci/run installs them)"
-        );
-        return None;
+    let missing = match (chromium, chromedriver) {
+        (Some(chromium), Some(chromedriver)) => return (chromium, chromedriver),
+        (None, None) => "both are",
+        (None, Some(_)) => "Chromium is",
+        (Some(_), None) => "chromedriver is",
     };
-    Some((chromium, chromedriver))
+    panic!(
+        "{test} needs Chromium and chromedriver: {missing} missing \
+         (apt-get install chromium chromium-driver; .ci/run installs them; \
+         CHROMIUM and CHROMEDRIVER name other paths)"
+    );
 }
 
 impl Session {

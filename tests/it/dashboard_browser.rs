@@ -9,8 +9,8 @@
 //! sideways. The live panel reads the server's `/metrics` and shows the
 //! test's traffic; its Prometheus parser is also checked on sample text.
 //!
-//! Skipped, with a message, where Chromium or chromedriver is missing (see
-//! [`crate::browser`]).
+//! Ignored, with the reason, unless asked for (`--include-ignored`): they
+//! need Chromium and chromedriver (see [`crate::browser`]).
 
 use std::collections::BTreeMap;
 
@@ -142,10 +142,9 @@ async fn category_bars(session: &Session, selector: &str) -> BTreeMap<String, f6
 }
 
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"]
 async fn dashboard_shows_the_committed_catalogue_from_the_api() {
-    let Some((chromium, chromedriver)) = browser_binaries("dashboard browser test") else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_binaries("dashboard browser test");
     let origin = format!("http://{}", crate::app::server_addr());
     let overview = api(&origin, "/api/v1/stats/overview").await;
     let categories = api(&origin, "/api/v1/stats/categories").await;
@@ -472,10 +471,9 @@ http_requests_in_flight 2
 "#;
 
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"]
 async fn dashboard_reads_prometheus_text_for_its_live_panel() {
-    let Some((chromium, chromedriver)) = browser_binaries("dashboard browser test") else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_binaries("dashboard browser test");
     let origin = format!("http://{}", crate::app::server_addr());
     let profile = tempfile::tempdir().expect("profile dir");
     let driver = Driver::start(&chromedriver);
@@ -555,10 +553,9 @@ async fn dashboard_reads_prometheus_text_for_its_live_panel() {
 /// and whose `/metrics` wants a token. Each panel says what failed, the live
 /// one stops polling; no script error, no blank page.
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"]
 async fn dashboard_says_which_panel_failed_when_the_api_does() {
-    let Some((chromium, chromedriver)) = browser_binaries("dashboard browser test") else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_binaries("dashboard browser test");
     let missing = tempfile::tempdir().expect("dir");
     let state =
         books::adapters::load_state(&missing.path().join("books.db"), &books::http::Route::ALL);

@@ -8,8 +8,8 @@
 //! `target/docs-browser/`. Nothing may be loaded from another origin (other
 //! hosts do not even resolve in this browser).
 //!
-//! Skipped, with a message, where Chromium or chromedriver is missing (see
-//! [`crate::browser`]).
+//! Ignored, with the reason, unless asked for (`--include-ignored`): they
+//! need Chromium and chromedriver (see [`crate::browser`]).
 
 use books::http::Route;
 use serde_json::{Value, json};
@@ -28,10 +28,9 @@ async fn assert_local_only(session: &Session, origin: &str) -> Vec<String> {
 }
 
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"]
 async fn docs_page_lists_every_endpoint_and_try_it_out_fetches_a_book() {
-    let Some((chromium, chromedriver)) = browser_binaries("docs browser test") else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_binaries("docs browser test");
 
     let origin = format!("http://{}", crate::app::server_addr());
     // The book the page must show, as the API serves it.
@@ -206,10 +205,9 @@ async fn fetches_to(session: &Session, origin: &str, path: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"]
 async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
-    let Some((chromium, chromedriver)) = browser_binaries("docs browser test") else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_binaries("docs browser test");
     let origin = format!("http://{}", crate::app::server_addr());
     let (admin, password) = crate::app::ADMIN;
     let login_path = books::http::Route::AuthLogin.path();

@@ -3,8 +3,10 @@
 //! Rust model on every book, served by a real `mlflow models serve` that
 //! `books serve` orchestrates; and the example notebook run by Jupyter
 //! against `books serve`. They need the MLflow environment
-//! (`scripts/mlflow/setup.sh`, into `.tools/mlflow`): without it they skip,
-//! saying so, unless `BOOKS_REQUIRE_MLFLOW=1` (as `.ci/run` sets).
+//! (`scripts/mlflow/setup.sh`, into `.tools/mlflow`, or `BOOKS_MLFLOW_ENV`):
+//! they are `#[ignore]`d, with that reason, so plain `cargo test` lists them
+//! as ignored; `cargo test -- --include-ignored` (as `.ci/run` runs, after
+//! the setup) runs them, and then a missing environment is a failure.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -31,28 +33,23 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The MLflow environment, or `None` (the test is skipped) when it is absent.
-fn mlflow_env(test: &str) -> Option<PathBuf> {
+/// The MLflow environment; panics, saying how to make it, when it is absent
+/// or incomplete (the test runs only when asked for: `--include-ignored`).
+fn mlflow_env(test: &str) -> PathBuf {
     let dir = std::env::var_os("BOOKS_MLFLOW_ENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".tools/mlflow"));
     let complete = ["python", "mlflow", "jupyter"]
         .iter()
         .all(|tool| dir.join("bin").join(tool).is_file());
-    if complete {
-        return Some(dir);
-    }
-    let required = std::env::var("BOOKS_REQUIRE_MLFLOW").is_ok_and(|v| v == "1");
     assert!(
-        !required,
-        "BOOKS_REQUIRE_MLFLOW=1 but there is no MLflow environment at {}",
+        complete,
+        "{test} needs the MLflow environment (bin/python, bin/mlflow, bin/jupyter) at {} \
+         (scripts/mlflow/setup.sh makes it in .tools/mlflow; .ci/run runs it; \
+         BOOKS_MLFLOW_ENV names another)",
         dir.display()
     );
-    eprintln!(
-        "SKIPPED {test}: the MLflow environment is needed \
-         (scripts/mlflow/setup.sh makes it in .tools/mlflow; .ci/run runs it)"
-    );
-    None
+    dir
 }
 
 /// The model logged and registered once per test binary, in its own tracking store.
@@ -107,10 +104,9 @@ struct PyfuncRecord {
 }
 
 #[test]
+#[ignore = "needs MLflow and Jupyter: scripts/mlflow/setup.sh"]
 fn the_pyfunc_predicts_every_book_exactly_as_the_rust_model() {
-    let Some(env) = mlflow_env("the_pyfunc_predicts_every_book_exactly_as_the_rust_model") else {
-        return;
-    };
+    let env = mlflow_env("the_pyfunc_predicts_every_book_exactly_as_the_rust_model");
     let logged = logged(&env);
     let books = Store::open(&committed_db()).unwrap().all_books().unwrap();
     let data: Vec<[&str; 2]> = books
@@ -287,10 +283,9 @@ fn assert_same_predictions(file: &Value, served: &Value) {
 }
 
 #[test]
+#[ignore = "needs MLflow and Jupyter: scripts/mlflow/setup.sh"]
 fn mlflow_serves_the_model_and_the_api_orchestrates_it() {
-    let Some(env) = mlflow_env("mlflow_serves_the_model_and_the_api_orchestrates_it") else {
-        return;
-    };
+    let env = mlflow_env("mlflow_serves_the_model_and_the_api_orchestrates_it");
     let logged = logged(&env);
     let (model_server, start_time) = ModelServer::start(&env, logged);
     eprintln!("mlflow models serve answered /ping {start_time:?} after it started");
@@ -363,10 +358,9 @@ fn mlflow_serves_the_model_and_the_api_orchestrates_it() {
 }
 
 #[test]
+#[ignore = "needs MLflow and Jupyter: scripts/mlflow/setup.sh"]
 fn the_example_notebook_runs_against_books_serve() {
-    let Some(env) = mlflow_env("the_example_notebook_runs_against_books_serve") else {
-        return;
-    };
+    let env = mlflow_env("the_example_notebook_runs_against_books_serve");
     let api = Served::start(&committed_db(), &[], &[]);
     let out = tempfile::tempdir().unwrap();
     let output = Command::new(env.join("bin/jupyter"))

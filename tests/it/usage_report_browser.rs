@@ -6,8 +6,8 @@
 //! `<script>` stays text), fits a phone's width and turns dark with the
 //! system. Screenshots go to `target/usage-report/`.
 //!
-//! Skipped, with a message, where Chromium or chromedriver is missing (see
-//! [`crate::browser`]).
+//! Ignored, with the reason, unless asked for (`--include-ignored`): they
+//! need Chromium and chromedriver (see [`crate::browser`]).
 
 use serde_json::json;
 
@@ -15,10 +15,9 @@ use crate::browser::{Driver, Session, browser_binaries};
 use crate::usage_report::{generate, report};
 
 #[tokio::test]
+#[ignore = "needs Chromium and chromedriver: apt-get install chromium chromium-driver"]
 async fn the_html_report_opens_offline_with_the_summary_numbers() {
-    let Some((chromium, chromedriver)) = browser_binaries("usage report browser test") else {
-        return;
-    };
+    let (chromium, chromedriver) = browser_binaries("usage report browser test");
     let dir = tempfile::tempdir().expect("temp dir");
     let g = generate(dir.path(), 600);
     let html = dir.path().join("usage-report.html");
