@@ -47,7 +47,7 @@ kill "$server" 2>/dev/null || true
 # directory), VERCEL_DEV_PORT set, polled every 0.2 ms until the first 200.
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/data" && cp "$db" "$PWD/data/model.json" "$work/data/"
+mkdir -p "$work/data" && cp "$db" "$PWD/data/model.json" "$PWD/data/model.bin" "$work/data/"
 python3 - "$bin" "$work" <<'PY'
 import http.client, os, socket, statistics, subprocess, sys, time
 bin_dir, work = sys.argv[1], sys.argv[2]

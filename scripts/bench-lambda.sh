@@ -33,7 +33,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$work/zip/data"
-cp data/books.db data/model.json "$work/zip/data/"
+cp data/books.db data/model.json data/model.bin "$work/zip/data/"
 python3 - tests/fixtures/lambda/function-url-health.json >"$work/event.json" <<'PY'
 import json, sys
 print(json.dumps(json.load(open(sys.argv[1]))))

@@ -111,13 +111,20 @@ PY
     # The model ships only with the functions vercel.json gives it to (the
     # route table decides which: tests/it/drift.rs); where it ships, it is
     # the repository's.
-    if [ -f "$func/data/model.json" ] && ! cmp -s "$func/data/model.json" "$repo/data/model.json"; then
-        fail "$file: data/model.json in ${func#"$out"/} differs from the repository's"
+    for model in model.json model.bin; do
+        if [ -f "$func/data/$model" ] && ! cmp -s "$func/data/$model" "$repo/data/$model"; then
+            fail "$file: data/$model in ${func#"$out"/} differs from the repository's"
+            good=0
+        fi
+    done
+    # The compact twin ships with the model file, for a quick start.
+    if [ -f "$func/data/model.json" ] && [ ! -f "$func/data/model.bin" ]; then
+        fail "$file: ${func#"$out"/} bundles data/model.json without data/model.bin"
         good=0
     fi
     if [ "$good" = 1 ]; then
         ok "$file: ${func#"$out"/} has executable, Rust .vc-config.json, data/books.db"
-        [ ! -f "$func/data/model.json" ] || ok "$file: ${func#"$out"/} bundles data/model.json"
+        [ ! -f "$func/data/model.json" ] || ok "$file: ${func#"$out"/} bundles data/model.json and data/model.bin"
         runnable+=("$file")
     fi
 done

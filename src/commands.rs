@@ -281,9 +281,11 @@ pub(crate) fn train(
         return Ok(ExitCode::FAILURE);
     }
     model.write(out)?;
+    books::ml::compact::write_compact(&model, out)?;
     println!(
-        "wrote {} (model {} version {}, {} classes, {} terms)",
+        "wrote {} and its compact twin {} (model {} version {}, {} classes, {} terms)",
         out.display(),
+        books::ml::compact::compact_path(out).display(),
         model.name,
         model.version,
         model.classifier.classes.len(),

@@ -5,7 +5,8 @@
 #   2. `cargo lambda build --release --arm64` of books-lambda (or --x86-64,
 #      with BOOKS_LAMBDA_ARCH=x86_64; template.yaml's Architecture must then
 #      say x86_64 too), zipped with the
-#      data the function opens (data/books.db, data/model.json, found beside
+#      data the function opens (data/books.db, data/model.json and its
+#      compact twin data/model.bin, found beside
 #      `bootstrap` as on Vercel), into target/lambda/books-lambda/bootstrap.zip
 #      (where template.yaml's CodeUri points);
 #   3. the zip: a Linux `bootstrap` for that architecture and the two data
@@ -46,7 +47,7 @@ step "cargo lambda build --release $arch_flag --bin books-lambda"
 cargo lambda build --release "$arch_flag" --locked --disable-optimizations \
     --bin books-lambda --features lambda \
     --lambda-dir target/lambda --output-format zip \
-    --include data/books.db --include data/model.json
+    --include data/books.db --include data/model.json --include data/model.bin
 zip=target/lambda/books-lambda/bootstrap.zip
 
 step "checking $zip"
@@ -57,11 +58,11 @@ path, arch = sys.argv[1], sys.argv[2]
 machine = {"arm64": b"\xb7\x00", "x86_64": b"\x3e\x00"}[arch]
 with zipfile.ZipFile(path) as z:
     names = sorted(z.namelist())
-    expected = ["bootstrap", "data/books.db", "data/model.json"]
+    expected = ["bootstrap", "data/books.db", "data/model.bin", "data/model.json"]
     missing = [n for n in expected if n not in names]
     if missing:
         sys.exit(f"error: {path} lacks {missing} (it has {names})")
-    for name in ("data/books.db", "data/model.json"):
+    for name in ("data/books.db", "data/model.json", "data/model.bin"):
         if z.read(name) != open(name, "rb").read():
             sys.exit(f"error: {name} in {path} differs from the repository's")
     bootstrap = z.getinfo("bootstrap")

@@ -29,7 +29,7 @@ bin="${CARGO_TARGET_DIR:-$PWD/target}/release/books"
 work=$(mktemp -d)
 server=""
 trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-cp data/books.db data/model.json "$work/"
+cp data/books.db data/model.json data/model.bin "$work/"
 
 password="schemathesis-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 hash=$(printf %s "$password" | "$bin" hash-password)

@@ -185,7 +185,7 @@ pub fn load_serving() -> Option<Result<ModelServing, String>> {
 /// Loads the model file once for the process, logging the outcome.
 pub fn load_model(path: &Path) -> Result<ModelFile, ModelError> {
     let started = std::time::Instant::now();
-    let loaded = ModelFile::load(path);
+    let loaded = ModelFile::open(path);
     let shown = path.display().to_string();
     match &loaded {
         Ok(model) => tracing::info!(

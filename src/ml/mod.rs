@@ -7,6 +7,7 @@
 //! mode ([`serving`]).
 
 pub mod card;
+pub mod compact;
 pub mod dataset;
 pub mod features;
 pub mod linear;

@@ -147,17 +147,35 @@ impl ModelFile {
     pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile, String> {
         let mut file: ModelFile =
             serde_json::from_slice(bytes).map_err(|err| format!("not a model file: {err}"))?;
-        if file.format != MODEL_FORMAT {
-            return Err(format!(
-                "format {:?}, expected {MODEL_FORMAT:?}",
-                file.format
-            ));
-        }
+        file.check()?;
         let computed = version_of(&without_version(bytes, &file.version)?);
         if computed != file.version {
             return Err(format!(
                 "content does not match version {} (computed {computed})",
                 file.version
+            ));
+        }
+        Ok(file)
+    }
+
+    /// Reads the model at `path` (a `model.json`) the quickest sound way:
+    /// from its compact twin (`model.bin`) when that was made from the
+    /// version the JSON has now, else from the JSON itself.
+    pub fn open(path: &Path) -> Result<ModelFile, ModelError> {
+        match super::compact::load_compact(path) {
+            Some(model) => Ok(model),
+            None => Self::load(path),
+        }
+    }
+
+    /// Checks the parts agree (format, one IDF weight per sorted, distinct
+    /// term, a coefficient per term and class) and indexes the vocabulary.
+    pub(crate) fn check(&mut self) -> Result<(), String> {
+        let file = self;
+        if file.format != MODEL_FORMAT {
+            return Err(format!(
+                "format {:?}, expected {MODEL_FORMAT:?}",
+                file.format
             ));
         }
         let terms = file.vectorizer.vocabulary.len();
@@ -169,7 +187,7 @@ impl ModelFile {
         }
         file.classifier.check_shape(terms)?;
         file.vectorizer.reindex();
-        Ok(file)
+        Ok(())
     }
 
     /// Predicts the category of one book from its title and description.

@@ -149,6 +149,11 @@ fn vercel_json_bundles_the_database_everywhere_and_the_model_where_used() {
             route.uses_model(),
             "{file} ({key}) must bundle data/model.json exactly when its route uses the model"
         );
+        assert_eq!(
+            bundles("data/model.bin"),
+            route.uses_model(),
+            "{file} ({key}) must bundle data/model.bin (the model's compact twin) with data/model.json"
+        );
     }
     let unused: Vec<&String> = functions
         .iter()

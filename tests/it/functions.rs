@@ -115,14 +115,15 @@ fn binary(route: Route) -> PathBuf {
 }
 
 /// A working directory like a deployed function's: `data/books.db`, and
-/// `data/model.json` when `route` uses the model (as vercel.json bundles them).
+/// `data/model.json` and its compact twin `data/model.bin` when `route`
+/// uses the model (as vercel.json bundles them).
 fn deployed_layout(route: Route) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir(dir.path().join("data")).expect("data dir");
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let mut files = vec!["books.db"];
     if route.uses_model() {
-        files.push("model.json");
+        files.extend(["model.json", "model.bin"]);
     }
     for file in files {
         std::fs::copy(data.join(file), dir.path().join("data").join(file)).expect("copy data");

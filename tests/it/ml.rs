@@ -500,3 +500,48 @@ fn training_is_deterministic_and_the_file_checks_itself() {
     let wrong_format = text.replacen("books-text-classifier/1", "books-text-classifier/9", 1);
     assert!(books::ml::ModelFile::from_bytes(wrong_format.as_bytes()).is_err());
 }
+
+/// The committed `data/model.bin` is what `books train` writes beside the
+/// committed `data/model.json`, and opening the model through it gives the
+/// very model the JSON holds.
+#[test]
+fn the_committed_compact_twin_is_the_committed_model() {
+    use books::ml::ModelFile;
+    use books::ml::compact::{compact_path, to_compact_bytes};
+    let json = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model.json");
+    let loaded = ModelFile::load(&json).expect("data/model.json");
+    let twin = std::fs::read(compact_path(&json)).expect("data/model.bin");
+    assert!(
+        twin == to_compact_bytes(&loaded),
+        "data/model.bin is not the twin of data/model.json: `books train` writes both"
+    );
+    assert_eq!(ModelFile::open(&json).expect("opened"), loaded);
+}
+
+/// A twin made from another version of the model, or one that does not
+/// decode, is passed over: the model comes from the JSON.
+#[test]
+fn a_stale_or_broken_compact_twin_is_passed_over_for_the_json() {
+    use books::ml::ModelFile;
+    use books::ml::compact::{compact_path, write_compact};
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("model.json");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/model.json"),
+        &json,
+    )
+    .unwrap();
+    let loaded = ModelFile::load(&json).unwrap();
+
+    let mut other = loaded.clone();
+    other.version = "0123456789abcdef".into();
+    other.classifier.classes[0] = "Not A Category".into();
+    write_compact(&other, &json).unwrap();
+    assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a stale twin");
+
+    std::fs::write(compact_path(&json), b"not a model").unwrap();
+    assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a broken twin");
+
+    write_compact(&loaded, &json).unwrap();
+    assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a current twin");
+}
