@@ -19,15 +19,24 @@ use bytes::Bytes;
 use vercel_runtime::{Request, Response, run, service_fn};
 
 use super::{load_state, locate_database, respond_whole, run_until_stopped};
-use crate::http::{Route, app};
+use crate::http::Route;
+use crate::http::app::{self, App};
 
 /// Serves `route` as a Vercel function. Outside Vercel (no `VERCEL_IPC_PATH`)
 /// the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT` (default 3000).
+///
+/// Inlined, so that the route folds (which state to load, which handler to
+/// route to); the runtime around the app is [`run_app`], compiled once.
 #[inline(always)]
 pub fn serve(route: Route) -> ExitCode {
     crate::observe::init_logging();
     let state = load_state(&locate_database(), &[route]);
-    let service = app::service(app::api(&[route], state));
+    run_app(app::api(&[route], state))
+}
+
+/// Runs `app` under the Vercel runtime until the platform stops it.
+fn run_app(app: App) -> ExitCode {
+    let service = app::service(app);
     let handler = service_fn(move |request: Request| {
         let service = service.clone();
         async move { respond(service, request).await }

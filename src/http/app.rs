@@ -15,6 +15,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::middleware::{from_fn, map_response};
 use axum::response::{IntoResponse, Response};
+use axum::routing::MethodRouter;
 use http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use tower::util::{BoxCloneSyncService, MapRequestLayer, MapResponseLayer};
 use tower::{Layer as _, ServiceBuilder};
@@ -48,33 +49,50 @@ const PREFLIGHT_MAX_AGE: Duration = Duration::from_secs(86_400);
 pub type App = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// The API's app for `routes`, with every layer. Unknown paths are a 404
-/// problem. Inlined, like [`routes_only`], so that constant routes fold.
+/// problem. Inlined, like [`routes_only`], so that constant routes fold;
+/// what it calls is compiled once, in the library.
 #[inline(always)]
 pub fn api(routes: &[Route], state: AppState) -> App {
-    with_layers(routes_only(routes).fallback(not_found).with_state(state))
+    finish(routes_only(routes), state)
 }
 
 /// The routes of `routes`, each with its own layers, and no fallback.
+/// Only the choice of handlers is inlined (a function binary's constant
+/// route folds it to its one handler); the rest is compiled once.
 #[inline(always)]
 pub fn routes_only(routes: &[Route]) -> Router<AppState> {
     routes.iter().fold(Router::new(), |router, &route| {
-        let methods = route.methods();
-        let handler = method_router(route)
-            .fallback(move |method: Method| async move {
-                ApiError::MethodNotAllowed {
-                    method: method.to_string(),
-                    allowed: methods,
-                }
-            })
-            .layer(
-                ServiceBuilder::new()
-                    .layer(MapResponseLayer::new(move |response| {
-                        per_route(route, response)
-                    }))
-                    .layer(cors(methods)),
-            );
-        router.route(route.path(), handler)
+        add_route(router, route, method_router(route))
     })
+}
+
+/// `router` with `route` served by `handler` under the route's own layers.
+fn add_route(
+    router: Router<AppState>,
+    route: Route,
+    handler: MethodRouter<AppState>,
+) -> Router<AppState> {
+    let methods = route.methods();
+    let handler = handler
+        .fallback(move |method: Method| async move {
+            ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allowed: methods,
+            }
+        })
+        .layer(
+            ServiceBuilder::new()
+                .layer(MapResponseLayer::new(move |response| {
+                    per_route(route, response)
+                }))
+                .layer(cors(methods)),
+        );
+    router.route(route.path(), handler)
+}
+
+/// `routes` with the 404 fallback, the state and every layer.
+fn finish(routes: Router<AppState>, state: AppState) -> App {
+    with_layers(routes.fallback(not_found).with_state(state))
 }
 
 /// Wraps `router` (routes and fallback already added) in the cross-cutting

@@ -43,29 +43,39 @@ const CSV: &str = "text/csv; charset=utf-8; header=present";
 /// Always inlined: a function binary passes its route as a constant, so the
 /// `match` folds to its one arm and the other routes' handlers (with what
 /// they alone use: the HTTP client, the token crypto, the model) are not
-/// linked into it.
+/// linked into it. Each arm calls a function of its own, compiled once in
+/// the library rather than again in every binary that names the route.
 #[inline(always)]
 pub fn method_router(route: Route) -> MethodRouter<AppState> {
+    /// `$handler` behind a plain function of the library.
+    macro_rules! once {
+        ($handler:expr) => {{
+            fn handler() -> MethodRouter<AppState> {
+                $handler
+            }
+            handler()
+        }};
+    }
     match route {
-        Route::Health => get(health),
-        Route::Books => get(books),
-        Route::BookById => get(book_by_id),
-        Route::BookSimilar => get(similar),
-        Route::BooksSearch => get(search),
-        Route::BooksTopRated => get(top_rated),
-        Route::BooksPriceRange => get(price_range),
-        Route::Categories => get(categories),
-        Route::StatsOverview => get(stats_overview),
-        Route::StatsCategories => get(stats_categories),
-        Route::MlTrainingData => get(ml::training_data),
-        Route::MlPredictions => post(ml::predictions),
-        Route::MlModel => get(ml::model),
-        Route::MlFeatures => get(ml::features),
-        Route::AuthLogin => post(auth::login),
-        Route::AuthRefresh => post(auth::refresh),
-        Route::ScrapingTrigger => post(scraping::trigger),
-        Route::ScrapingStatus => get(scraping::status),
-        Route::OpenApi => get(openapi),
+        Route::Health => once!(get(health)),
+        Route::Books => once!(get(books)),
+        Route::BookById => once!(get(book_by_id)),
+        Route::BookSimilar => once!(get(similar)),
+        Route::BooksSearch => once!(get(search)),
+        Route::BooksTopRated => once!(get(top_rated)),
+        Route::BooksPriceRange => once!(get(price_range)),
+        Route::Categories => once!(get(categories)),
+        Route::StatsOverview => once!(get(stats_overview)),
+        Route::StatsCategories => once!(get(stats_categories)),
+        Route::MlTrainingData => once!(get(ml::training_data)),
+        Route::MlPredictions => once!(post(ml::predictions)),
+        Route::MlModel => once!(get(ml::model)),
+        Route::MlFeatures => once!(get(ml::features)),
+        Route::AuthLogin => once!(post(auth::login)),
+        Route::AuthRefresh => once!(post(auth::refresh)),
+        Route::ScrapingTrigger => once!(post(scraping::trigger)),
+        Route::ScrapingStatus => once!(get(scraping::status)),
+        Route::OpenApi => once!(get(openapi)),
     }
 }
 
