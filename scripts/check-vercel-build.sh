@@ -12,9 +12,11 @@
 #      target/vercel-check/tree, so a developer's own .vercel/ link is never
 #      touched, and writes .vercel/project.json = {"settings":{}} there so the
 #      CLI does not try to pull settings.
-#   3. Runs `vercel build --yes --standalone` there, with its own cargo target
-#      dir (target/vercel-check/cargo: no fight over target/ locks, warm
-#      rebuilds).
+#   3. Builds every function in one cargo invocation with the builder's own
+#      command (scripts/build-functions.sh), then runs `vercel build --yes
+#      --standalone` there, whose per-function builds find them fresh; both
+#      with their own cargo target dir (target/vercel-check/cargo: no fight
+#      over target/ locks, warm rebuilds).
 #   4. Verifies .vercel/output (every function, its database, the routes, the
 #      static files, and each executable answering with real data).
 #
@@ -72,6 +74,9 @@ mkdir -p "$tree/.vercel" "$work/cargo"
 echo '{"settings":{}}' >"$tree/.vercel/project.json"
 
 # --- 3. vercel build ---------------------------------------------------------
+step "every function in one cargo invocation (scripts/build-functions.sh)"
+(cd "$tree" && CARGO_TARGET_DIR="$work/cargo" scripts/build-functions.sh)
+
 step "vercel build --yes --standalone (log: $work/build.log)"
 if ! (cd "$tree" &&
     env VERCEL_TELEMETRY_DISABLED=1 CARGO_TARGET_DIR="$work/cargo" \
