@@ -9,7 +9,7 @@
 # Usage: scripts/bench-lambda.sh [runs] (default 20)
 # Environment: BOOKS_LAMBDA_BIN (default: the host release build,
 # $CARGO_TARGET_DIR or target, /release/books-lambda; build it with
-# `cargo build --release --features lambda --bin books-lambda`),
+# `cargo build --release --bin books-lambda`),
 # BOOKS_LAMBDA_PORT (default 9400).
 set -euo pipefail
 

@@ -45,7 +45,7 @@ step "cargo lambda build --release $arch_flag --bin books-lambda"
 # --disable-optimizations keeps the project's own measured release profile
 # (Cargo.toml) instead of cargo-lambda's defaults laid over it.
 cargo lambda build --release "$arch_flag" --locked --disable-optimizations \
-    --bin books-lambda --features lambda \
+    --bin books-lambda \
     --lambda-dir target/lambda --output-format zip \
     --include data/books.db --include data/model.json --include data/model.bin
 zip=target/lambda/books-lambda/bootstrap.zip

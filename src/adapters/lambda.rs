@@ -1,5 +1,4 @@
-//! The AWS Lambda entry point: the only code that knows `lambda_http`
-//! (crate feature `lambda`).
+//! The AWS Lambda entry point: the only code that knows `lambda_http`.
 //!
 //! One function serves the whole API, where Vercel has one per endpoint.
 //! On Vercel each `api/` file is its own deploy unit by design, and a cold

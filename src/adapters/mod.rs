@@ -1,9 +1,7 @@
 //! The ways requests arrive: as a Vercel function ([`vercel`]), as an AWS
-//! Lambda function (`lambda`, with the crate feature `lambda`) or at the
-//! local server ([`server`]). All serve the same axum app
+//! Lambda function ([`lambda`]) or at the local server ([`server`]). All serve the same axum app
 //! ([`crate::http::app`]); they differ only in how requests reach it.
 
-#[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod metrics;
 pub mod server;

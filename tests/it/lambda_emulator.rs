@@ -1,28 +1,17 @@
 //! The built `books-lambda` function in cargo-lambda's local emulator: the
 //! emulator (`cargo lambda watch --only-lambda-apis`) plays the Lambda
 //! runtime API, the function binary polls it from a working directory laid
-//! out like the deployment zip (`data/books.db`, `data/model.json`), and
+//! out like the deployment zip (`data/books.db`, `data/model.json`,
+//! `data/model.bin`), and
 //! `cargo lambda invoke` sends it API Gateway events. For every route the
 //! answer (status, body, the headers that matter) equals `books serve`'s.
 //!
 //! cargo-lambda comes from `scripts/lambda/setup.sh` (pinned, into
 //! `.tools/lambda`) or `$BOOKS_CARGO_LAMBDA`. The tests are `#[ignore]`d, with
-//! that reason, so plain `cargo test --all-features` lists them as ignored;
-//! `cargo test --all-features -- --include-ignored` (as `.ci/run` runs, after
-//! the setup) runs them, and then a missing cargo-lambda is a failure.
-//! Without the `lambda` feature there is no function to run: one ignored
-//! stand-in says that it needs the feature.
+//! that reason, so plain `cargo test` lists them as ignored;
+//! `cargo test -- --include-ignored` (as `.ci/run` runs, after the setup)
+//! runs them, and then a missing cargo-lambda is a failure.
 
-/// Stands in for the emulator tests where they cannot even be built, so the
-/// run lists them as ignored, with the reason, rather than leaving them out.
-#[cfg(not(feature = "lambda"))]
-#[test]
-#[ignore = "needs the lambda feature: cargo test --all-features"]
-fn every_route_in_the_emulator_answers_as_books_serve() {
-    panic!("the Lambda emulator test needs the lambda feature: cargo test --all-features");
-}
-
-#[cfg(feature = "lambda")]
 mod emulator {
     use std::net::{SocketAddr, TcpListener, TcpStream};
     use std::path::{Path, PathBuf};

@@ -21,7 +21,6 @@ mod docs_browser;
 mod drift;
 mod fault_crawl;
 mod functions;
-#[cfg(feature = "lambda")]
 mod lambda;
 #[cfg(unix)]
 mod lambda_emulator;
