@@ -21,7 +21,8 @@
 #      static files, and each executable answering with real data).
 #
 # Usage: scripts/check-vercel-build.sh
-# Environment: BOOKS_TOOLS_DIR (default .tools), BOOKS_VERCEL_CHECK_DIR
+# Environment: BOOKS_TOOLS_ONLY=1 (install the tools, nothing else),
+# BOOKS_TOOLS_DIR (default .tools), BOOKS_VERCEL_CHECK_DIR
 # (default target/vercel-check). The output stays in
 # $BOOKS_VERCEL_CHECK_DIR/tree/.vercel/output for inspection.
 set -euo pipefail
@@ -59,6 +60,9 @@ if ! installed cargo-zigbuild "$CARGO_ZIGBUILD_VERSION" || ! installed ziglang "
 fi
 export PATH="$venv/bin:$PATH"
 echo "vercel $("$vercel" --version 2>/dev/null | tail -n 1), $(cargo-zigbuild --version), zig $(python3 -m ziglang version)"
+# BOOKS_TOOLS_ONLY=1: install the tools and stop (.ci/run installs every
+# tool first, in the background).
+[ -z "${BOOKS_TOOLS_ONLY:-}" ] || exit 0
 
 # --- 2. the tree to build ----------------------------------------------------
 step "copying the repository into $work/tree"

@@ -24,8 +24,15 @@ if [ "$("$env_dir/bin/st" --version 2>/dev/null)" != "st, version $version" ]; t
     --only-binary ':all:' "schemathesis==$version"
 fi
 
-cargo build --release --locked --quiet --bin books
-bin="${CARGO_TARGET_DIR:-$PWD/target}/release/books"
+# BOOKS_TOOLS_ONLY=1: install schemathesis and stop.
+[ -z "${BOOKS_TOOLS_ONLY:-}" ] || exit 0
+
+# BOOKS_BIN: a release `books` already built (.ci/run's); else build one.
+bin=${BOOKS_BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --locked --quiet --bin books
+  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/books"
+fi
 work=$(mktemp -d)
 server=""
 trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
