@@ -43,44 +43,6 @@ for path in /api/v1/books/42 '/api/v1/books?page=3&per_page=20' '/api/v1/books/s
 done
 kill "$server" 2>/dev/null || true
 
-# Cold start: a deployed function's layout (data/ beside its working
-# directory), VERCEL_DEV_PORT set, polled every 0.2 ms until the first 200.
-work=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-mkdir -p "$work/data" && cp "$db" "$PWD/data/model.json" "$PWD/data/model.bin" "$work/data/"
-python3 - "$bin" "$work" <<'PY'
-import http.client, os, socket, statistics, subprocess, sys, time
-bin_dir, work = sys.argv[1], sys.argv[2]
-functions = [
-    ("api-v1-books-id", "GET", "/api/v1/books/42?id=42", None),
-    ("api-v1-ml-predictions", "POST", "/api/v1/ml/predictions", b'{"book_ids":[42]}'),
-]
-for name, method, path, body in functions:
-    samples = []
-    for _ in range(30):
-        s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-        env = {k: v for k, v in os.environ.items() if k not in ("BOOKS_DB", "BOOKS_MODEL", "VERCEL_IPC_PATH")}
-        env["VERCEL_DEV_PORT"] = str(port)
-        start = time.perf_counter()
-        proc = subprocess.Popen([f"{bin_dir}/{name}"], cwd=work, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            while True:
-                try:
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                    conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
-                    status = conn.getresponse().status
-                    conn.close()
-                    if status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.0002)
-                if time.perf_counter() - start > 10:
-                    sys.exit(f"{name} did not answer within 10 s")
-            samples.append((time.perf_counter() - start) * 1000)
-        finally:
-            proc.kill(); proc.wait()
-    samples.sort()
-    print(f"cold start of {name} (process start to first 200, {len(samples)} runs): "
-          f"median {statistics.median(samples):.2f} ms, min {samples[0]:.2f} ms, max {samples[-1]:.2f} ms")
-PY
+# Cold start of two functions (the database only, and the model too):
+# scripts/bench-functions.sh's measurement, 30 starts each.
+BENCH_FUNCTIONS="api-v1-books-id api-v1-ml-predictions" scripts/bench-functions.sh "$bin" 30

@@ -10,6 +10,8 @@
 #   built with `cargo build --release` and scripts/build-functions.sh's
 #   --bin list, or a Vercel output's executables gathered in one folder).
 #   RUNS: starts per function (default 5).
+# Environment: BENCH_FUNCTIONS (space-separated names) measures only those;
+# BOOKS_BIN, the `books` that hashes the throwaway password.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin_dir=$(cd "${1:-target/release}" && pwd)
@@ -61,6 +63,10 @@ functions = [
     ("api-v1-scraping-status", "GET", "/api/v1/scraping/status", None),
     ("api-v1-openapi-json", "GET", "/api/v1/openapi.json", None),
 ]
+
+only = set(os.environ.get("BENCH_FUNCTIONS", "").split())
+if only:
+    functions = [f for f in functions if f[0] in only]
 
 def free_port():
     s = socket.socket()
