@@ -26,7 +26,7 @@ use crate::http::app::{self, App};
 /// the runtime listens on `127.0.0.1:$VERCEL_DEV_PORT` (default 3000).
 ///
 /// Inlined, so that the route folds (which state to load, which handler to
-/// route to); the runtime around the app is [`run_app`], compiled once.
+/// route to); the runtime around the app (`run_app`) is compiled once.
 #[inline(always)]
 pub fn serve(route: Route) -> ExitCode {
     crate::observe::init_logging();
