@@ -7,34 +7,116 @@
 //! those bytes (a changed file is then refused by its version, as ever), and
 //! CI checks that training makes both, byte for byte.
 //!
-//! Layout (postcard): the numeric parts as arrays (vocabulary, IDF, the
-//! coefficients row by row) and everything else, the small rest of the
-//! file with its card, as its JSON text.
+//! Layout (postcard): the numbers (IDF, the coefficients row by row) as
+//! byte strings of little-endian `f64`s, read back without a step per
+//! number; the vocabulary as strings borrowed from the file's bytes; and
+//! everything else, the small rest of the file with its card, as its JSON
+//! text. The JSON is checked by streaming its bytes through CRC-32, not by
+//! reading it whole.
 
-use std::fs;
+use std::borrow::Cow;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::model::{ModelError, ModelFile};
 
 /// What the first bytes of every twin say, with the layout's version.
-const MAGIC: &str = "books-model-compact/1";
+const MAGIC: &str = "books-model-compact/2";
 
 #[derive(Serialize, Deserialize)]
-struct Compact {
-    magic: String,
+struct Compact<'a> {
+    #[serde(borrow)]
+    magic: Cow<'a, str>,
     /// The `version` of the model file this was made from.
-    version: String,
+    #[serde(borrow)]
+    version: Cow<'a, str>,
     /// The length and CRC-32 of that file's bytes.
     json_len: u64,
     json_crc32: u32,
     /// The model file with the arrays below emptied, as JSON.
-    rest: String,
-    vocabulary: Vec<String>,
-    idf: Vec<f64>,
+    #[serde(borrow)]
+    rest: Cow<'a, str>,
+    #[serde(borrow)]
+    vocabulary: Vec<&'a str>,
+    #[serde(borrow)]
+    idf: F64Bytes<'a>,
     /// Class-major: class `c`'s row is `coefficients[c * terms..][..terms]`.
-    coefficients: Vec<f64>,
+    #[serde(borrow)]
+    coefficients: F64Bytes<'a>,
+}
+
+/// `f64`s as one byte string (little-endian, 8 bytes each).
+struct F64Bytes<'a>(Cow<'a, [u8]>);
+
+impl F64Bytes<'_> {
+    fn of(values: impl IntoIterator<Item = f64>) -> Self {
+        F64Bytes(Cow::Owned(
+            values.into_iter().flat_map(f64::to_le_bytes).collect(),
+        ))
+    }
+
+    /// The numbers, or `None` when the bytes are not a whole number of them.
+    fn values(&self) -> Option<Vec<f64>> {
+        f64s(&self.0)
+    }
+
+    /// The numbers in rows of `width`, or `None` when the bytes are not a
+    /// whole number of rows (each row one allocation, read straight from
+    /// the bytes).
+    fn rows(&self, width: usize) -> Option<Vec<Vec<f64>>> {
+        let row_bytes = width.checked_mul(8).filter(|&n| n > 0)?;
+        if !self.0.len().is_multiple_of(row_bytes) {
+            return None;
+        }
+        self.0.chunks_exact(row_bytes).map(f64s).collect()
+    }
+}
+
+/// Little-endian `f64`s, or `None` when `bytes` are not a whole number of them.
+fn f64s(bytes: &[u8]) -> Option<Vec<f64>> {
+    let chunks = bytes.chunks_exact(8);
+    if !chunks.remainder().is_empty() {
+        return None;
+    }
+    Some(
+        chunks
+            .map(|chunk| {
+                let mut number = [0u8; 8];
+                number.copy_from_slice(chunk);
+                f64::from_le_bytes(number)
+            })
+            .collect(),
+    )
+}
+
+impl Serialize for F64Bytes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for F64Bytes<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct BytesVisitor;
+        impl<'de> Visitor<'de> for BytesVisitor {
+            type Value = F64Bytes<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a byte string of little-endian f64s")
+            }
+            fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+                Ok(F64Bytes(Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(F64Bytes(Cow::Owned(v.to_vec())))
+            }
+        }
+        deserializer.deserialize_bytes(BytesVisitor)
+    }
 }
 
 /// Where the twin of the model file at `json` is: the same name with
@@ -48,21 +130,18 @@ pub fn to_compact_bytes(model: &ModelFile) -> Vec<u8> {
     let mut rest = model.clone();
     let vocabulary = std::mem::take(&mut rest.vectorizer.vocabulary);
     let idf = std::mem::take(&mut rest.vectorizer.idf);
-    let coefficients = std::mem::take(&mut rest.classifier.coefficients)
-        .into_iter()
-        .flatten()
-        .collect();
+    let coefficients = std::mem::take(&mut rest.classifier.coefficients);
     let json = model.to_bytes();
     let compact = Compact {
-        magic: MAGIC.to_owned(),
-        version: model.version.clone(),
+        magic: Cow::Borrowed(MAGIC),
+        version: Cow::Borrowed(&model.version),
         json_len: json.len() as u64,
         json_crc32: crc32fast::hash(&json),
         // Plain structs of strings and finite numbers always serialise.
-        rest: serde_json::to_string(&rest).unwrap_or_default(),
-        vocabulary,
-        idf,
-        coefficients,
+        rest: Cow::Owned(serde_json::to_string(&rest).unwrap_or_default()),
+        vocabulary: vocabulary.iter().map(String::as_str).collect(),
+        idf: F64Bytes::of(idf),
+        coefficients: F64Bytes::of(coefficients.into_iter().flatten()),
     };
     postcard::to_stdvec(&compact).unwrap_or_default()
 }
@@ -87,27 +166,34 @@ pub fn write_compact(model: &ModelFile, json: &Path) -> Result<(), ModelError> {
 /// is stale, or it does not decode into a sound model.
 pub fn load_compact(json: &Path) -> Option<ModelFile> {
     let bytes = fs::read(compact_path(json)).ok()?;
-    let compact: Compact = postcard::from_bytes(&bytes).ok()?;
-    let source = fs::read(json).ok()?;
-    if compact.magic != MAGIC
-        || compact.json_len != source.len() as u64
-        || compact.json_crc32 != crc32fast::hash(&source)
-    {
+    let compact: Compact<'_> = postcard::from_bytes(&bytes).ok()?;
+    if compact.magic != MAGIC || length_and_crc32(json)? != (compact.json_len, compact.json_crc32) {
         return None;
     }
     let mut model: ModelFile = serde_json::from_str(&compact.rest).ok()?;
-    let terms = compact.vocabulary.len();
-    if terms == 0 || !compact.coefficients.len().is_multiple_of(terms) {
-        return None;
-    }
-    model.version = compact.version;
-    model.classifier.coefficients = compact
-        .coefficients
-        .chunks_exact(terms)
-        .map(<[f64]>::to_vec)
-        .collect();
-    model.vectorizer.vocabulary = compact.vocabulary;
-    model.vectorizer.idf = compact.idf;
+    model.version = compact.version.into_owned();
+    model.classifier.coefficients = compact.coefficients.rows(compact.vocabulary.len())?;
+    model.vectorizer.vocabulary = compact.vocabulary.into_iter().map(str::to_owned).collect();
+    model.vectorizer.idf = compact.idf.values()?;
     model.check().ok()?;
     Some(model)
+}
+
+/// The length and CRC-32 of the file at `path`, read in blocks.
+fn length_and_crc32(path: &Path) -> Option<(u64, u32)> {
+    let mut file = File::open(path).ok()?;
+    let mut crc = crc32fast::Hasher::new();
+    let mut block = vec![0u8; 64 * 1024];
+    let mut length = 0u64;
+    loop {
+        match file.read(&mut block) {
+            Ok(0) => return Some((length, crc.finalize())),
+            Ok(n) => {
+                crc.update(&block[..n]);
+                length += n as u64;
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }
