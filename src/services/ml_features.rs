@@ -5,15 +5,17 @@
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
 use super::ServiceError;
 use super::ml::{ModelRef, model_ref};
 use crate::ml::card::{Candidate, DataIdentity, ModelCard, SplitCard};
-use crate::ml::features::{FEATURES, FeatureKind, Role};
+use crate::ml::features::{FEATURES, Feature, FeatureKind, Role};
 use crate::ml::model::ModelFile;
 use crate::ml::profile::{
-    FeatureProfile, LEAK_SPEARMAN, QUASI_CONSTANT_SHARE, TOP_VALUES, WarningCode, profile,
+    FeatureProfile, LEAK_SPEARMAN, QUASI_CONSTANT_SHARE, TOP_VALUES, WarningCode, profile_json,
+    warning_codes,
 };
 use crate::ml::split::{self, SplitRule};
 use crate::ml::train::findings::MetricPair;
@@ -24,8 +26,10 @@ use crate::store::Store;
 pub struct FeaturesView {
     /// The catalogue the statistics are over.
     pub data: DataIdentity,
-    /// Every feature, in the order of the dataset's columns.
-    pub features: Vec<FeatureProfile>,
+    /// Every feature, in the order of the dataset's columns (the JSON the
+    /// database was built with, as it is).
+    #[schema(value_type = Vec<FeatureProfile>)]
+    pub features: Box<RawValue>,
     /// The features (neither the identifier nor a target) with no warning:
     /// the inputs worth trying. A target may also be an input for another.
     pub candidate_inputs: Vec<&'static str>,
@@ -104,11 +108,13 @@ pub struct HeldOutFinding {
     pub conclusion: String,
 }
 
-/// The profiles of a catalogue, computed once per content hash.
+/// The profiles of a catalogue, read (or computed) once per content hash.
 struct Profiled {
     content_hash: String,
     books: usize,
-    features: Vec<FeatureProfile>,
+    features: Box<RawValue>,
+    /// Each feature with the codes of its warnings.
+    warnings: Vec<(&'static Feature, Vec<WarningCode>)>,
     train_books: usize,
     test_books: usize,
 }
@@ -120,14 +126,30 @@ fn profiled(store: &Store) -> Result<Arc<Profiled>, ServiceError> {
     if let Some(done) = cached.filter(|p| p.content_hash == hash) {
         return Ok(done);
     }
-    let books = store.all_books()?;
+    // Built with the database; a database without them (or from another
+    // version of the feature table) has them computed from its books.
+    let stored = store
+        .feature_profiles()?
+        .and_then(|json| Some((warning_codes(&json)?, json)));
+    let (warnings, json) = match stored {
+        Some(stored) => stored,
+        None => {
+            let json = profile_json(&store.all_books()?);
+            (warning_codes(&json).unwrap_or_default(), json)
+        }
+    };
+    let features = RawValue::from_string(json).map_err(|err| ServiceError::Unavailable {
+        cause: Some(format!("the feature profiles are not JSON: {err}")),
+    })?;
+    let ids = store.book_ids()?;
     let rule = SplitRule::default();
-    let test_books = books.iter().filter(|b| rule.is_test(b.id.get())).count();
+    let test_books = ids.iter().filter(|&&id| rule.is_test(id)).count();
     let done = Arc::new(Profiled {
         content_hash: hash.to_owned(),
-        books: books.len(),
-        features: profile(&books),
-        train_books: books.len() - test_books,
+        books: ids.len(),
+        features,
+        warnings,
+        train_books: ids.len() - test_books,
         test_books,
     });
     *CACHE.lock().unwrap_or_else(|e| e.into_inner()) = Some(done.clone());
@@ -143,24 +165,24 @@ pub fn features(
     predictions_path: &str,
 ) -> Result<FeaturesView, ServiceError> {
     let profiled = profiled(store)?;
-    let features = profiled.features.clone();
     let mut flagged = FlaggedFeatures::default();
-    for f in &features {
-        for warning in &f.warnings {
-            let list = match warning.code {
+    for (feature, codes) in &profiled.warnings {
+        for code in codes {
+            let list = match code {
                 WarningCode::Constant => &mut flagged.constant,
                 WarningCode::QuasiConstant => &mut flagged.quasi_constant,
                 WarningCode::LeaksId => &mut flagged.leaks_id,
                 WarningCode::LeaksTarget => &mut flagged.leaks_target,
                 WarningCode::Duplicate => &mut flagged.duplicate,
             };
-            list.push(f.name);
+            list.push(feature.name);
         }
     }
-    let candidate_inputs = features
+    let candidate_inputs = profiled
+        .warnings
         .iter()
-        .filter(|f| f.role == Role::Feature && f.warnings.is_empty())
-        .map(|f| f.name)
+        .filter(|(feature, codes)| feature.role == Role::Feature && codes.is_empty())
+        .map(|(feature, _)| feature.name)
         .collect();
     let card = model.map(|m| &m.card);
     let targets = FEATURES
@@ -191,7 +213,7 @@ pub fn features(
             scraped_at: store.scraped_at().map(str::to_owned),
             books: profiled.books,
         },
-        features,
+        features: profiled.features.clone(),
         candidate_inputs,
         flagged,
         targets,

@@ -233,6 +233,8 @@ pub(crate) fn write_db(
         }
     }
     lap("similar books");
+    let feature_profiles = crate::ml::profile::profile_json(books);
+    lap("feature profiles");
     {
         let mut insert = tx
             .prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")
@@ -243,6 +245,7 @@ pub(crate) fn write_db(
             (meta_key::SOURCE, meta.source.clone()),
             (meta_key::BOOK_COUNT, books.len().to_string()),
             (meta_key::CONTENT_HASH, hash.clone()),
+            (meta_key::FEATURE_PROFILES, feature_profiles),
         ];
         if let Some(total) = meta.reported_total {
             rows.push((meta_key::REPORTED_TOTAL, total.to_string()));

@@ -5,7 +5,8 @@ use std::sync::OnceLock;
 
 use rusqlite::{Connection, Row, params, params_from_iter, types::Value};
 
-use super::sqlite::{Store, StoreError};
+use super::schema::meta_key;
+use super::sqlite::{Store, StoreError, read_meta};
 use super::summary::{CategoryStats, CategorySummary, Overview};
 use crate::domain::{Book, BookId, Price, Rating};
 
@@ -356,6 +357,21 @@ impl Store {
         self.with_connection(|conn| {
             Ok(conn.query_row("SELECT count(*) FROM books", [], |row| row.get(0))?)
         })
+    }
+
+    /// Every book's id, in id order.
+    pub fn book_ids(&self) -> Result<Vec<u32>, StoreError> {
+        self.with_connection(|conn| {
+            let mut stmt = conn.prepare_cached("SELECT id FROM books ORDER BY id")?;
+            let ids = stmt.query_map([], |row| row.get(0))?;
+            Ok(ids.collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    /// The feature profiles built with the database (`meta`'s
+    /// `feature_profiles`), if it has them.
+    pub fn feature_profiles(&self) -> Result<Option<String>, StoreError> {
+        self.with_connection(|conn| read_meta(conn, meta_key::FEATURE_PROFILES))
     }
 }
 

@@ -89,6 +89,10 @@ pub mod meta_key {
     pub const BOOK_COUNT: &str = "book_count";
     /// SHA-256 (hex) of the canonical CSV serialisation of the books.
     pub const CONTENT_HASH: &str = "content_hash";
+    /// Every feature's statistics and warnings over the books, as the JSON
+    /// `/ml/features` lists them (`crate::ml::profile::profile_json`):
+    /// computed once with the database rather than at a function's start.
+    pub const FEATURE_PROFILES: &str = "feature_profiles";
 }
 
 /// The data-contract columns ([`Book::COLUMNS`](crate::domain::Book::COLUMNS))

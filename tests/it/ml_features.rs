@@ -440,3 +440,26 @@ async fn without_a_model_the_dictionary_still_answers() {
     let (status, _, _) = without_model(Some(&etag)).await;
     assert_eq!(status, 304);
 }
+
+/// The profiles kept with the committed database are the ones its books
+/// give (what a database without them computes at the first request), and
+/// their warnings read back feature by feature.
+#[test]
+fn the_kept_profiles_are_the_books_own() {
+    use books::ml::profile::{WarningCode, profile_json, warning_codes};
+    let store = books::store::Store::open(&committed_db()).expect("the committed database");
+    let kept = store
+        .feature_profiles()
+        .expect("meta")
+        .expect("feature_profiles in meta");
+    assert_eq!(kept, profile_json(&store.all_books().expect("books")));
+    let codes = warning_codes(&kept).expect("the profiles of today's features");
+    let stock = codes
+        .iter()
+        .find(|(feature, _)| feature.name == "stock")
+        .expect("stock");
+    assert_eq!(stock.1, [WarningCode::LeaksId]);
+    // Another feature table's profiles are not read as these.
+    assert!(warning_codes(&kept.replacen("\"id\"", "\"book_id\"", 1)).is_none());
+    assert!(warning_codes("[]").is_none());
+}

@@ -439,6 +439,30 @@ fn validate_checks_the_similar_books_against_the_books() {
 }
 
 #[test]
+fn validate_checks_the_feature_profiles_against_the_books() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), &sample(), &meta(Some(6))).unwrap();
+    let db = dir.path().join(DB_FILE_NAME);
+    let label = db.display().to_string();
+    let tamper = |sql: &str| {
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        validate_dir(dir.path()).lines().join("\n")
+    };
+    let problems = tamper(
+        "UPDATE meta SET value = replace(value, '\"distinct\":', '\"distinct\":1') \
+         WHERE key = 'feature_profiles'; VACUUM;",
+    );
+    assert_eq!(
+        problems,
+        format!("{label}: meta feature_profiles are not the profiles of the books table")
+    );
+    let problems = tamper("DELETE FROM meta WHERE key = 'feature_profiles'; VACUUM;");
+    assert_eq!(problems, format!("{label}: meta has no feature_profiles"));
+}
+
+#[test]
 fn validate_reports_every_problem_of_a_row_that_does_not_parse() {
     let dir = tempfile::tempdir().unwrap();
     publish(dir.path(), &sample()[..2], &meta(Some(2))).unwrap();

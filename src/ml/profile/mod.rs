@@ -79,6 +79,44 @@ pub fn profile(books: &[Book]) -> Vec<FeatureProfile> {
     profiles
 }
 
+/// [`profile`] as JSON text: what the database keeps, built once with it,
+/// and `/ml/features` answers with as it is.
+pub fn profile_json(books: &[Book]) -> String {
+    // Plain structs of strings and numbers always serialise.
+    serde_json::to_string(&profile(books)).unwrap_or_default()
+}
+
+/// Each feature of [`FEATURES`] with the codes of its warnings, read from
+/// [`profile_json`]'s text; `None` when the text is not a profile of these
+/// features, in their order (a database built by another version).
+pub fn warning_codes(json: &str) -> Option<Vec<(&'static Feature, Vec<WarningCode>)>> {
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        name: String,
+        warnings: Vec<Code>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Code {
+        code: WarningCode,
+    }
+    let listed: Vec<Listed> = serde_json::from_str(json).ok()?;
+    if listed.len() != FEATURES.len() {
+        return None;
+    }
+    FEATURES
+        .iter()
+        .zip(listed)
+        .map(|(feature, listed)| {
+            (feature.name == listed.name).then(|| {
+                (
+                    feature,
+                    listed.warnings.into_iter().map(|w| w.code).collect(),
+                )
+            })
+        })
+        .collect()
+}
+
 /// One feature's profile, with the warnings it shows on its own.
 fn describe(feature: &Feature, values: &[FeatureValue<'_>], ids: &[f64]) -> FeatureProfile {
     let count = values.len();

@@ -1,7 +1,7 @@
 //! The serialisable shape of a profile: what `/ml/features` answers with
 //! for each feature, and the warnings it lists.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ml::features::{FeatureKind, FeatureValue, Role};
@@ -117,7 +117,7 @@ pub struct Warning {
 ///   0.9: it encodes the site's numbering, not the book.
 /// - `leaks_target`: identical to a target for every book.
 /// - `duplicate`: identical to an earlier feature for every book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WarningCode {
     Constant,

@@ -1,7 +1,8 @@
 //! A `books.db` file on its own: the file intact, a single rollback-journal
 //! file and vacuumed; the books table read back into domain types with its
 //! derived columns right; the categories table, the full-text index, the
-//! similar books and the meta table's count and hash agreeing with the books.
+//! similar books, the feature profiles and the meta table's count and hash
+//! agreeing with the books.
 
 use std::fs::File;
 use std::io::Read;
@@ -11,8 +12,11 @@ use rusqlite::Connection;
 
 use super::{Problem, Scope};
 use crate::domain::{Book, BookId, Price, Rating, category_slug};
+use crate::ml::profile::profile_json;
 use crate::store::build::categories_of;
 use crate::store::csv::content_hash;
+use crate::store::schema::meta_key;
+use crate::store::sqlite::read_meta;
 
 /// `books.db: cannot read the books table: ...`
 fn cannot(db: &str, step: &str, err: rusqlite::Error) -> Problem {
@@ -213,6 +217,28 @@ pub(super) fn check_derived(
         }
     }
     super::similar::check_similar(conn, books, db, problems);
+    check_feature_profiles(conn, books, db, problems);
+}
+
+/// The feature profiles kept in `meta` must be the books' own.
+fn check_feature_profiles(
+    conn: &Connection,
+    books: &[Book],
+    db: &str,
+    problems: &mut Vec<Problem>,
+) {
+    let problem = |message: String| Problem::new(Scope::File(db.to_owned()), message);
+    match read_meta(conn, meta_key::FEATURE_PROFILES) {
+        Ok(Some(stored)) if stored == profile_json(books) => {}
+        Ok(Some(_)) => problems.push(problem(
+            "meta feature_profiles are not the profiles of the books table".to_owned(),
+        )),
+        Ok(None) => problems.push(problem(format!(
+            "meta has no {}",
+            meta_key::FEATURE_PROFILES
+        ))),
+        Err(err) => problems.push(problem(format!("cannot read meta feature_profiles: {err}"))),
+    }
 }
 
 /// The categories table must be exactly what the books imply: ids in name
