@@ -6,7 +6,9 @@
 //! status.
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -105,7 +107,13 @@ struct Inner {
     config: LocalScrapeConfig,
     on_published: OnPublished,
     current: Mutex<Option<Current>>,
+    /// The run itself ([`run`]), named only where a scraper is made: the
+    /// trigger's Vercel function, which never makes one, then links neither
+    /// the crawler nor the publishing.
+    run: RunFn,
 }
+
+type RunFn = fn(Arc<Inner>, Progress) -> Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
 /// The current or last run, and while it runs, its live counters.
 struct Current {
@@ -156,6 +164,7 @@ impl LocalScraper {
                 config,
                 on_published,
                 current: Mutex::new(None),
+                run: |inner, progress| Box::pin(run(inner, progress)),
             }),
         }
     }
@@ -212,7 +221,7 @@ impl LocalScraper {
         let id = status.id;
         tokio::spawn(async move {
             // The run in a task of its own, so that even a panic ends it.
-            let run = tokio::spawn(run(Arc::clone(&inner), progress));
+            let run = tokio::spawn((inner.run)(Arc::clone(&inner), progress));
             let outcome = run
                 .await
                 .unwrap_or_else(|_| Outcome::failed("the run stopped unexpectedly".to_owned()));
