@@ -14,7 +14,6 @@
 //! text. The JSON is checked by streaming its bytes through CRC-32, not by
 //! reading it whole.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::fs::{self, File};
 use std::io::Read as _;
@@ -28,19 +27,18 @@ use super::model::{ModelError, ModelFile};
 /// What the first bytes of every twin say, with the layout's version.
 const MAGIC: &str = "books-model-compact/2";
 
+/// Every field borrows: written from the model's own parts, read in place
+/// from the twin's bytes.
 #[derive(Serialize, Deserialize)]
 struct Compact<'a> {
-    #[serde(borrow)]
-    magic: Cow<'a, str>,
+    magic: &'a str,
     /// The `version` of the model file this was made from.
-    #[serde(borrow)]
-    version: Cow<'a, str>,
+    version: &'a str,
     /// The length and CRC-32 of that file's bytes.
     json_len: u64,
     json_crc32: u32,
     /// The model file with the arrays below emptied, as JSON.
-    #[serde(borrow)]
-    rest: Cow<'a, str>,
+    rest: &'a str,
     #[serde(borrow)]
     vocabulary: Vec<&'a str>,
     #[serde(borrow)]
@@ -51,18 +49,12 @@ struct Compact<'a> {
 }
 
 /// `f64`s as one byte string (little-endian, 8 bytes each).
-struct F64Bytes<'a>(Cow<'a, [u8]>);
+struct F64Bytes<'a>(&'a [u8]);
 
 impl F64Bytes<'_> {
-    fn of(values: impl IntoIterator<Item = f64>) -> Self {
-        F64Bytes(Cow::Owned(
-            values.into_iter().flat_map(f64::to_le_bytes).collect(),
-        ))
-    }
-
-    /// The numbers, or `None` when the bytes are not a whole number of them.
-    fn values(&self) -> Option<Vec<f64>> {
-        f64s(&self.0)
+    /// The bytes of `values`.
+    fn encode(values: impl IntoIterator<Item = f64>) -> Vec<u8> {
+        values.into_iter().flat_map(f64::to_le_bytes).collect()
     }
 
     /// The numbers in rows of `width`, or `None` when the bytes are not a
@@ -96,7 +88,7 @@ fn f64s(bytes: &[u8]) -> Option<Vec<f64>> {
 
 impl Serialize for F64Bytes<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&self.0)
+        serializer.serialize_bytes(self.0)
     }
 }
 
@@ -109,10 +101,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for F64Bytes<'a> {
                 f.write_str("a byte string of little-endian f64s")
             }
             fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
-                Ok(F64Bytes(Cow::Borrowed(v)))
-            }
-            fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
-                Ok(F64Bytes(Cow::Owned(v.to_vec())))
+                Ok(F64Bytes(v))
             }
         }
         deserializer.deserialize_bytes(BytesVisitor)
@@ -132,16 +121,19 @@ pub fn to_compact_bytes(model: &ModelFile) -> Vec<u8> {
     let idf = std::mem::take(&mut rest.vectorizer.idf);
     let coefficients = std::mem::take(&mut rest.classifier.coefficients);
     let json = model.to_bytes();
+    // Plain structs of strings and finite numbers always serialise.
+    let rest = serde_json::to_string(&rest).unwrap_or_default();
+    let idf = F64Bytes::encode(idf);
+    let coefficients = F64Bytes::encode(coefficients.into_iter().flatten());
     let compact = Compact {
-        magic: Cow::Borrowed(MAGIC),
-        version: Cow::Borrowed(&model.version),
+        magic: MAGIC,
+        version: &model.version,
         json_len: json.len() as u64,
         json_crc32: crc32fast::hash(&json),
-        // Plain structs of strings and finite numbers always serialise.
-        rest: Cow::Owned(serde_json::to_string(&rest).unwrap_or_default()),
+        rest: &rest,
         vocabulary: vocabulary.iter().map(String::as_str).collect(),
-        idf: F64Bytes::of(idf),
-        coefficients: F64Bytes::of(coefficients.into_iter().flatten()),
+        idf: F64Bytes(&idf),
+        coefficients: F64Bytes(&coefficients),
     };
     postcard::to_stdvec(&compact).unwrap_or_default()
 }
@@ -170,11 +162,11 @@ pub fn load_compact(json: &Path) -> Option<ModelFile> {
     if compact.magic != MAGIC || length_and_crc32(json)? != (compact.json_len, compact.json_crc32) {
         return None;
     }
-    let mut model: ModelFile = serde_json::from_str(&compact.rest).ok()?;
-    model.version = compact.version.into_owned();
+    let mut model: ModelFile = serde_json::from_str(compact.rest).ok()?;
+    model.version = compact.version.to_owned();
     model.classifier.coefficients = compact.coefficients.rows(compact.vocabulary.len())?;
     model.vectorizer.vocabulary = compact.vocabulary.into_iter().map(str::to_owned).collect();
-    model.vectorizer.idf = compact.idf.values()?;
+    model.vectorizer.idf = f64s(compact.idf.0)?;
     model.check().ok()?;
     Some(model)
 }
