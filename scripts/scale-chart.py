@@ -11,7 +11,7 @@ import math
 import sys
 from xml.sax.saxutils import escape
 
-VERCEL_LIMIT_MB = 250  # uncompressed function bundle, see the README's Scale
+VERCEL_LIMIT_MB = 250  # uncompressed function bundle, see docs/scale.md
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
            "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 PANEL_W, PANEL_H, TOP, LEFT, GAP = 330, 300, 50, 60, 80

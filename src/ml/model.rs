@@ -1,6 +1,6 @@
 //! The model file (`data/model.json`): one JSON document holding everything
 //! a prediction needs (tokenizer rules, vocabulary, IDF weights, classes,
-//! coefficients) and the model card. The README ("The model file") restates
+//! coefficients) and the model card. docs/data-science.md ("The model file") restates
 //! the arithmetic so any language can reproduce a prediction, and
 //! `scripts/mlflow/books_model.py` does it in Python, to 1e-9 (tested).
 //!

@@ -1,5 +1,5 @@
 //! Text to numbers, by rules simple enough to restate in a few lines of any
-//! language (the model file carries them, and the README's "The model file"
+//! language (the model file carries them, and docs/data-science.md, "The model file",
 //! spells them out): ASCII-lowercase, split on anything but `[a-z0-9]`, drop short,
 //! numeric and stop words; then sublinear TF times smoothed IDF, L2-normalised.
 
