@@ -4,8 +4,8 @@
 # scripts/verify-vercel-output.sh.
 #
 #   1. Installs, if missing, into .tools/ (git-ignored): the Vercel CLI
-#      (npm, pinned) and cargo-zigbuild + ziglang (PyPI, pinned; outside
-#      Vercel's build image the Rust builder cross-compiles with
+#      (npm, pinned) and cargo-zigbuild + ziglang (scripts/zigbuild-setup.sh;
+#      outside Vercel's build image the Rust builder cross-compiles with
 #      `cargo zigbuild`).
 #   2. Copies the repository's files (tracked, plus untracked ones git does not
 #      ignore: what a fresh clone of the commit would hold) into
@@ -28,8 +28,6 @@
 set -euo pipefail
 
 VERCEL_CLI_VERSION=60.1.3
-CARGO_ZIGBUILD_VERSION=0.24.1
-ZIGLANG_VERSION=0.17.1
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools=${BOOKS_TOOLS_DIR:-$repo/.tools}
@@ -41,28 +39,29 @@ step() {
 }
 
 # --- 1. tools ---------------------------------------------------------------
+# The cross-compiler first; the Vercel CLI (needed only once every function
+# is built) installs meanwhile.
 step "tools in $tools"
 mkdir -p "$tools"
 vercel="$tools/npm/node_modules/.bin/vercel"
-if [ "$("$vercel" --version 2>/dev/null | tail -n 1)" != "$VERCEL_CLI_VERSION" ]; then
-    echo "installing vercel@$VERCEL_CLI_VERSION"
-    npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
-        "vercel@$VERCEL_CLI_VERSION" >/dev/null
-fi
-venv="$tools/venv"
-# (grep without -q reads all of pip's output: no SIGPIPE failing the pipeline)
-installed() { "$venv/bin/python" -m pip show "$1" 2>/dev/null | grep -x "Version: $2" >/dev/null; }
-if ! installed cargo-zigbuild "$CARGO_ZIGBUILD_VERSION" || ! installed ziglang "$ZIGLANG_VERSION"; then
-    echo "installing cargo-zigbuild==$CARGO_ZIGBUILD_VERSION ziglang==$ZIGLANG_VERSION"
-    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary ':all:' \
-        "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION" "ziglang==$ZIGLANG_VERSION"
-fi
-export PATH="$venv/bin:$PATH"
-echo "vercel $("$vercel" --version 2>/dev/null | tail -n 1), $(cargo-zigbuild --version), zig $(python3 -m ziglang version)"
+install_vercel() {
+    if [ "$("$vercel" --version 2>/dev/null | tail -n 1)" != "$VERCEL_CLI_VERSION" ]; then
+        echo "installing vercel@$VERCEL_CLI_VERSION"
+        npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error \
+            "vercel@$VERCEL_CLI_VERSION" >/dev/null
+    fi
+}
+install_vercel &
+vercel_install=$!
+PATH="$(BOOKS_TOOLS_DIR=$tools "$repo/scripts/zigbuild-setup.sh"):$PATH"
+export PATH
+wait_for_vercel() {
+    wait "$vercel_install" || { echo "error: installing vercel@$VERCEL_CLI_VERSION failed" >&2; exit 1; }
+    echo "vercel $("$vercel" --version 2>/dev/null | tail -n 1)"
+}
 # BOOKS_TOOLS_ONLY=1: install the tools and stop (.ci/run installs every
 # tool first, in the background).
-[ -z "${BOOKS_TOOLS_ONLY:-}" ] || exit 0
+[ -z "${BOOKS_TOOLS_ONLY:-}" ] || { wait_for_vercel; exit 0; }
 
 # --- 2. the tree to build ----------------------------------------------------
 step "copying the repository into $work/tree"
@@ -82,6 +81,7 @@ step "every function in one cargo invocation (scripts/build-functions.sh)"
 (cd "$tree" && CARGO_TARGET_DIR="$work/cargo" scripts/build-functions.sh)
 
 step "vercel build --yes --standalone (log: $work/build.log)"
+wait_for_vercel
 if ! (cd "$tree" &&
     env VERCEL_TELEMETRY_DISABLED=1 CARGO_TARGET_DIR="$work/cargo" \
         "$vercel" build --yes --standalone) >"$work/build.log" 2>&1; then

@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # Builds the AWS Lambda deployment zip and checks it and template.yaml, with
 # no AWS account and no network beyond the package registries:
-#   1. the pinned tools (scripts/lambda/setup.sh);
-#   2. `cargo lambda build --release --arm64` of books-lambda (or --x86-64,
-#      with BOOKS_LAMBDA_ARCH=x86_64; template.yaml's Architecture must then
-#      say x86_64 too), zipped with the
-#      data the function opens (data/books.db, data/model.json and its
-#      compact twin data/model.bin, found beside
-#      `bootstrap` as on Vercel), into target/lambda/books-lambda/bootstrap.zip
-#      (where template.yaml's CodeUri points);
-#   3. the zip: a Linux `bootstrap` for that architecture and the two data
-#      files, byte for byte the committed ones;
-#   4. `cfn-lint template.yaml`.
+#   1. the pinned tools (scripts/lambda/setup.sh: cfn-lint, the arm64 Rust
+#      target; scripts/zigbuild-setup.sh: cargo-zigbuild);
+#   2. `cargo zigbuild --release --target aarch64-unknown-linux-gnu --bin
+#      books-lambda` (x86_64-unknown-linux-gnu with BOOKS_LAMBDA_ARCH=x86_64;
+#      template.yaml's Architecture must then say x86_64 too): the Vercel
+#      builder's compiler and flags, and zig's `-target <arch>-linux-gnu` as
+#      `cargo lambda build` passes it, so the same executable; and on x86_64
+#      every dependency the Vercel functions compiled in the same target dir
+#      is reused (cargo-lambda's own bundled cargo-zigbuild would compile
+#      them all again: 448 s here);
+#   3. the zip, target/lambda/books-lambda/bootstrap.zip (where
+#      template.yaml's CodeUri points, and where `cargo lambda build
+#      --output-format zip` writes it): `bootstrap`, executable, and the data
+#      the function opens beside it as on Vercel (data/books.db,
+#      data/model.json and its compact twin data/model.bin);
+#   4. the zip checked: a Linux `bootstrap` for that architecture and the
+#      data files byte for byte the committed ones;
+#   5. `cfn-lint template.yaml`.
 # Prints the sizes of the zip and of what it holds.
 #
 # Usage: scripts/lambda/build.sh
@@ -21,8 +28,8 @@ set -euo pipefail
 
 arch=${BOOKS_LAMBDA_ARCH:-arm64}
 case $arch in
-arm64) arch_flag=--arm64 ;;
-x86_64) arch_flag=--x86-64 ;;
+arm64) triple=aarch64-unknown-linux-gnu ;;
+x86_64) triple=x86_64-unknown-linux-gnu ;;
 *)
     echo "error: BOOKS_LAMBDA_ARCH is arm64 or x86_64, not '$arch'" >&2
     exit 2
@@ -38,17 +45,34 @@ step() {
 }
 
 step "tools"
-bin=$(scripts/lambda/setup.sh)
-export PATH="$bin:$PATH"
+PATH="$(scripts/lambda/setup.sh):$(scripts/zigbuild-setup.sh):$PATH"
+export PATH
 
-step "cargo lambda build --release $arch_flag --bin books-lambda"
-# --disable-optimizations keeps the project's own measured release profile
-# (Cargo.toml) instead of cargo-lambda's defaults laid over it.
-cargo lambda build --release "$arch_flag" --locked --disable-optimizations \
-    --bin books-lambda \
-    --lambda-dir target/lambda --output-format zip \
-    --include data/books.db --include data/model.json --include data/model.bin
+step "cargo zigbuild --release --target $triple --bin books-lambda"
+cargo zigbuild --release --target "$triple" --locked --quiet --bin books-lambda
+bootstrap=${CARGO_TARGET_DIR:-target}/$triple/release/books-lambda
+
 zip=target/lambda/books-lambda/bootstrap.zip
+step "writing $zip"
+mkdir -p "$(dirname "$zip")"
+python3 - "$bootstrap" "$zip" <<'PY'
+import os, sys, zipfile
+bootstrap, path = sys.argv[1], sys.argv[2]
+# (name in the zip, file, mode): Lambda runs `bootstrap` from the zip's root.
+members = [("bootstrap", bootstrap, 0o755)] + [
+    (name, name, 0o644) for name in ("data/books.db", "data/model.json", "data/model.bin")
+]
+partial = path + ".partial"
+with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+    for name, source, mode in members:
+        info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        info.create_system = 3  # Unix, so that the mode bits below count
+        info.external_attr = (0o100000 | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with open(source, "rb") as f:
+            z.writestr(info, f.read())
+os.replace(partial, path)
+PY
 
 step "checking $zip"
 python3 - "$zip" "$arch" <<'PY'
