@@ -1,34 +1,76 @@
-//! THE route table. Everything that names the endpoints (the axum router, the
-//! `api/` files, the `[[bin]]` entries, `vercel.json`, the README, the OpenAPI
-//! document) derives from or is checked against [`Route::ALL`]. Each route
-//! also states its methods, its cache policy and whether it needs a caller
-//! to authenticate, so no layer has to guess them.
+//! THE route table (`route_table!`). Everything that names the endpoints
+//! (the axum router, the `api/` files, the `[[bin]]` entries, `vercel.json`,
+//! the README, the OpenAPI document) derives from or is checked against it.
+//! Each route also states its methods, its cache policy and whether it needs
+//! a caller to authenticate, so no layer has to guess them.
 
 use crate::auth::Role;
 
-/// Every endpoint under `/api/v1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Route {
-    Health,
-    Books,
-    BookById,
-    BookSimilar,
-    BooksSearch,
-    BooksTopRated,
-    BooksPriceRange,
-    Categories,
-    StatsOverview,
-    StatsCategories,
-    MlTrainingData,
-    MlPredictions,
-    MlModel,
-    MlFeatures,
-    AuthLogin,
-    AuthRefresh,
-    ScrapingTrigger,
-    ScrapingStatus,
-    OpenApi,
+/// THE route table: one row per endpoint under `/api/v1`, in the order the
+/// OpenAPI document lists them. A row is
+///
+/// `Name: spec(path, …) => method(handler), QueryParams;`
+///
+/// the [`Route`] variant; its [`RouteSpec`] (path, methods, cache policy,
+/// access); the function in [`endpoints`](super::endpoints) that answers it
+/// and the method it answers; and the type of the query parameters it
+/// accepts. Each consumer hands in a macro that takes the rows and keeps
+/// what it needs: the [`Route`] enum and its specs (here), the router and
+/// the accepted parameters (`endpoints`), the OpenAPI paths (`openapi`).
+/// So a new endpoint is this row, its handler, its service, its `api/` file
+/// and `[[bin]]`, and its README row; the compiler names a missing handler,
+/// and `tests/it/drift.rs` a missing file, `[[bin]]` or README row.
+macro_rules! route_table {
+    ($consumer:ident) => {
+        $consumer! {
+            Health: public_read("/api/v1/health", Revalidate) => get(health), NoParams;
+            Books: public_read("/api/v1/books", Immutable) => get(books), BooksParams;
+            BookById: public_read("/api/v1/books/{id}", Immutable) => get(book_by_id), BookIdQuery;
+            BookSimilar: public_read("/api/v1/books/{id}/similar", Immutable) => get(similar), SimilarParams;
+            BooksSearch: public_read("/api/v1/books/search", Immutable) => get(search), SearchParams;
+            BooksTopRated: public_read("/api/v1/books/top-rated", Immutable) => get(top_rated), TopRatedParams;
+            BooksPriceRange: public_read("/api/v1/books/price-range", Immutable) => get(price_range), PriceRangeParams;
+            Categories: public_read("/api/v1/categories", Immutable) => get(categories), NoParams;
+            StatsOverview: public_read("/api/v1/stats/overview", Immutable) => get(stats_overview), NoParams;
+            StatsCategories: public_read("/api/v1/stats/categories", Immutable) => get(stats_categories), NoParams;
+            MlTrainingData: public_read("/api/v1/ml/training-data", Immutable) => get(ml::training_data), TrainingDataParams;
+            MlPredictions: public_write("/api/v1/ml/predictions") => post(ml::predictions), TopParams;
+            MlModel: public_read("/api/v1/ml/model", Immutable) => get(ml::model), NoParams;
+            MlFeatures: public_read("/api/v1/ml/features", Immutable) => get(ml::features), NoParams;
+            AuthLogin: public_write("/api/v1/auth/login") => post(auth::login), NoParams;
+            AuthRefresh: public_write("/api/v1/auth/refresh") => post(auth::refresh), NoParams;
+            ScrapingTrigger: with_role("/api/v1/scraping/trigger", Methods::Write, Role::Admin) => post(scraping::trigger), NoParams;
+            ScrapingStatus: with_role("/api/v1/scraping/status", Methods::Read, Role::Admin) => get(scraping::status), NoParams;
+            OpenApi: public_read("/api/v1/openapi.json", Immutable) => get(openapi), NoParams;
+        }
+    };
 }
+pub(crate) use route_table;
+
+/// The [`Route`] enum, [`Route::ALL`] and [`Route::spec`], from the table.
+macro_rules! routes_and_specs {
+    ($($name:ident: $spec:ident($($arg:expr),*) => $method:ident($($handler:ident)::+), $params:ident;)*) => {
+        /// Every endpoint under `/api/v1`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Route {
+            $($name,)*
+        }
+
+        impl Route {
+            /// Every route, in the table's order.
+            pub const ALL: [Route; [$(Route::$name),*].len()] = [$(Route::$name),*];
+
+            /// The route's row of the table.
+            pub const fn spec(self) -> RouteSpec {
+                use CachePolicy::{Immutable, Revalidate};
+                match self {
+                    $(Route::$name => RouteSpec::$spec($($arg),*),)*
+                }
+            }
+        }
+    };
+}
+route_table!(routes_and_specs);
 
 /// The prefix every API path starts with.
 pub const API_PREFIX: &str = "/api/v1";
@@ -144,60 +186,6 @@ pub enum Access {
 }
 
 impl Route {
-    pub const ALL: [Route; 19] = [
-        Route::Health,
-        Route::Books,
-        Route::BookById,
-        Route::BookSimilar,
-        Route::BooksSearch,
-        Route::BooksTopRated,
-        Route::BooksPriceRange,
-        Route::Categories,
-        Route::StatsOverview,
-        Route::StatsCategories,
-        Route::MlTrainingData,
-        Route::MlPredictions,
-        Route::MlModel,
-        Route::MlFeatures,
-        Route::AuthLogin,
-        Route::AuthRefresh,
-        Route::ScrapingTrigger,
-        Route::ScrapingStatus,
-        Route::OpenApi,
-    ];
-
-    /// The route's row of the table.
-    pub const fn spec(self) -> RouteSpec {
-        use CachePolicy::{Immutable, Revalidate};
-        match self {
-            Route::Health => RouteSpec::public_read("/api/v1/health", Revalidate),
-            Route::Books => RouteSpec::public_read("/api/v1/books", Immutable),
-            Route::BookById => RouteSpec::public_read("/api/v1/books/{id}", Immutable),
-            Route::BookSimilar => RouteSpec::public_read("/api/v1/books/{id}/similar", Immutable),
-            Route::BooksSearch => RouteSpec::public_read("/api/v1/books/search", Immutable),
-            Route::BooksTopRated => RouteSpec::public_read("/api/v1/books/top-rated", Immutable),
-            Route::BooksPriceRange => {
-                RouteSpec::public_read("/api/v1/books/price-range", Immutable)
-            }
-            Route::Categories => RouteSpec::public_read("/api/v1/categories", Immutable),
-            Route::StatsOverview => RouteSpec::public_read("/api/v1/stats/overview", Immutable),
-            Route::StatsCategories => RouteSpec::public_read("/api/v1/stats/categories", Immutable),
-            Route::MlTrainingData => RouteSpec::public_read("/api/v1/ml/training-data", Immutable),
-            Route::MlPredictions => RouteSpec::public_write("/api/v1/ml/predictions"),
-            Route::MlModel => RouteSpec::public_read("/api/v1/ml/model", Immutable),
-            Route::MlFeatures => RouteSpec::public_read("/api/v1/ml/features", Immutable),
-            Route::AuthLogin => RouteSpec::public_write("/api/v1/auth/login"),
-            Route::AuthRefresh => RouteSpec::public_write("/api/v1/auth/refresh"),
-            Route::ScrapingTrigger => {
-                RouteSpec::with_role("/api/v1/scraping/trigger", Methods::Write, Role::Admin)
-            }
-            Route::ScrapingStatus => {
-                RouteSpec::with_role("/api/v1/scraping/status", Methods::Read, Role::Admin)
-            }
-            Route::OpenApi => RouteSpec::public_read("/api/v1/openapi.json", Immutable),
-        }
-    }
-
     /// Whether the route answers from the model file, which is then loaded
     /// at start (and only then: the other functions never read it). The
     /// feature dictionary reads the card's findings, and answers without them.

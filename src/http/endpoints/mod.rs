@@ -1,7 +1,8 @@
 //! The axum handler of every route: extract typed input, call the HTTP-free
 //! service in [`crate::services`], and shape the answer under the route's
-//! cache policy. [`method_router`] is the one `match` over [`Route`] that
-//! wires them, so a new route cannot be added without its handler.
+//! cache policy. [`method_router`] and [`allowed_params`] come from the
+//! route table (`route_table!` in [`route`](super::route)), whose rows name the handlers, so a new
+//! route cannot be added without its handler.
 
 use std::sync::OnceLock;
 
@@ -20,7 +21,7 @@ use super::params::{
     QueryParams, SearchParams, SimilarParams, TopParams, TopRatedParams, TrainingDataParams,
     book_id,
 };
-use super::route::Route;
+use super::route::{Route, route_table};
 use crate::services;
 use crate::services::books::{BookView, ListedBook, SimilarBooks};
 use crate::services::health::ModelEndpointHealth;
@@ -38,71 +39,38 @@ pub use state::{AppState, StoreSnapshot};
 const JSON: &str = "application/json";
 const CSV: &str = "text/csv; charset=utf-8; header=present";
 
-/// The handler of `route`, for the methods the route table gives it.
-///
-/// Always inlined: a function binary passes its route as a constant, so the
-/// `match` folds to its one arm and the other routes' handlers (with what
-/// they alone use: the HTTP client, the token crypto, the model) are not
-/// linked into it. Each arm calls a function of its own, compiled once in
-/// the library rather than again in every binary that names the route.
-#[inline(always)]
-pub fn method_router(route: Route) -> MethodRouter<AppState> {
-    /// `$handler` behind a plain function of the library.
-    macro_rules! once {
-        ($handler:expr) => {{
-            fn handler() -> MethodRouter<AppState> {
-                $handler
+/// [`method_router`] and [`allowed_params`], from the route table's rows.
+macro_rules! handlers_and_params {
+    ($($name:ident: $spec:ident($($arg:expr),*) => $method:ident($($handler:ident)::+), $params:ident;)*) => {
+        /// The handler of `route`, for the methods the route table gives it.
+        ///
+        /// Always inlined: a function binary passes its route as a constant,
+        /// so the `match` folds to its one arm and the other routes' handlers
+        /// (with what they alone use: the HTTP client, the token crypto, the
+        /// model) are not linked into it. Each arm calls a function of its
+        /// own, compiled once in the library rather than again in every
+        /// binary that names the route.
+        #[inline(always)]
+        pub fn method_router(route: Route) -> MethodRouter<AppState> {
+            match route {
+                $(Route::$name => {
+                    fn handler() -> MethodRouter<AppState> {
+                        $method($($handler)::+)
+                    }
+                    handler()
+                })*
             }
-            handler()
-        }};
-    }
-    match route {
-        Route::Health => once!(get(health)),
-        Route::Books => once!(get(books)),
-        Route::BookById => once!(get(book_by_id)),
-        Route::BookSimilar => once!(get(similar)),
-        Route::BooksSearch => once!(get(search)),
-        Route::BooksTopRated => once!(get(top_rated)),
-        Route::BooksPriceRange => once!(get(price_range)),
-        Route::Categories => once!(get(categories)),
-        Route::StatsOverview => once!(get(stats_overview)),
-        Route::StatsCategories => once!(get(stats_categories)),
-        Route::MlTrainingData => once!(get(ml::training_data)),
-        Route::MlPredictions => once!(post(ml::predictions)),
-        Route::MlModel => once!(get(ml::model)),
-        Route::MlFeatures => once!(get(ml::features)),
-        Route::AuthLogin => once!(post(auth::login)),
-        Route::AuthRefresh => once!(post(auth::refresh)),
-        Route::ScrapingTrigger => once!(post(scraping::trigger)),
-        Route::ScrapingStatus => once!(get(scraping::status)),
-        Route::OpenApi => once!(get(openapi)),
-    }
-}
+        }
 
-/// The query parameters each route accepts.
-pub fn allowed_params(route: Route) -> &'static [&'static str] {
-    match route {
-        Route::Health
-        | Route::Categories
-        | Route::StatsOverview
-        | Route::StatsCategories
-        | Route::MlModel
-        | Route::MlFeatures
-        | Route::AuthLogin
-        | Route::AuthRefresh
-        | Route::ScrapingTrigger
-        | Route::ScrapingStatus
-        | Route::OpenApi => NoParams::ALLOWED,
-        Route::MlPredictions => TopParams::ALLOWED,
-        Route::MlTrainingData => TrainingDataParams::ALLOWED,
-        Route::BookById => BookIdQuery::ALLOWED,
-        Route::BookSimilar => SimilarParams::ALLOWED,
-        Route::Books => BooksParams::ALLOWED,
-        Route::BooksSearch => SearchParams::ALLOWED,
-        Route::BooksTopRated => TopRatedParams::ALLOWED,
-        Route::BooksPriceRange => PriceRangeParams::ALLOWED,
-    }
+        /// The query parameters each route accepts.
+        pub fn allowed_params(route: Route) -> &'static [&'static str] {
+            match route {
+                $(Route::$name => $params::ALLOWED,)*
+            }
+        }
+    };
 }
+route_table!(handlers_and_params);
 
 /// Health of this instance
 ///

@@ -31,7 +31,7 @@ pub(crate) use schemas::{OpenApiDocument, about_blank};
 
 use super::endpoints;
 use super::error::Problem;
-use super::route::{Access, CachePolicy, Methods, Route};
+use super::route::{Access, CachePolicy, Methods, Route, route_table};
 
 /// The security scheme of a pasted bearer token.
 const BEARER_SCHEME: &str = "bearer";
@@ -62,49 +62,35 @@ const DESCRIPTION: &str = concat!(
     "**Prices** are JSON numbers in GBP with two decimals."
 );
 
-/// The paths in the route table's order (a test pins it to [`Route::ALL`]).
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "books API",
-        version = crate::VERSION,
-        description = DESCRIPTION,
-        license(name = "MIT", identifier = "MIT"),
-    ),
-    paths(
-        endpoints::health,
-        endpoints::books,
-        endpoints::book_by_id,
-        endpoints::similar,
-        endpoints::search,
-        endpoints::top_rated,
-        endpoints::price_range,
-        endpoints::categories,
-        endpoints::stats_overview,
-        endpoints::stats_categories,
-        endpoints::ml::training_data,
-        endpoints::ml::predictions,
-        endpoints::ml::model,
-        endpoints::ml::features,
-        endpoints::auth::login,
-        endpoints::auth::refresh,
-        endpoints::scraping::trigger,
-        endpoints::scraping::status,
-        endpoints::openapi,
-    ),
-    components(schemas(Problem)),
-    tags(
-        (name = "books", description = "The catalogue: one book, similar books, lists, search, top rated, price range"),
-        (name = "categories", description = "The categories of the catalogue"),
-        (name = "stats", description = "Figures over the whole catalogue and per category"),
-        (name = "ml", description = "The category model (predictions, its model card) and the feature dictionary"),
-        (name = "auth", description = "Sign in (JSON or the OAuth 2.0 password grant) and refresh: bearer tokens for the operators' routes"),
-        (name = "operations", description = "Admin only: start a scrape (a redeploy on Vercel, in the process under `books serve`) and follow it"),
-        (name = "meta", description = "Health of an instance and this description"),
-    ),
-    modifiers(&RouteTable),
-)]
-struct ApiDoc;
+/// `ApiDoc`: the derived document, with the paths of the route table's rows
+/// in its order (a test pins it to [`Route::ALL`]).
+macro_rules! api_doc {
+    ($($name:ident: $spec:ident($($arg:expr),*) => $method:ident($($handler:ident)::+), $params:ident;)*) => {
+        #[derive(OpenApi)]
+        #[openapi(
+            info(
+                title = "books API",
+                version = crate::VERSION,
+                description = DESCRIPTION,
+                license(name = "MIT", identifier = "MIT"),
+            ),
+            paths($(endpoints::$($handler)::+),*),
+            components(schemas(Problem)),
+            tags(
+                (name = "books", description = "The catalogue: one book, similar books, lists, search, top rated, price range"),
+                (name = "categories", description = "The categories of the catalogue"),
+                (name = "stats", description = "Figures over the whole catalogue and per category"),
+                (name = "ml", description = "The category model (predictions, its model card) and the feature dictionary"),
+                (name = "auth", description = "Sign in (JSON or the OAuth 2.0 password grant) and refresh: bearer tokens for the operators' routes"),
+                (name = "operations", description = "Admin only: start a scrape (a redeploy on Vercel, in the process under `books serve`) and follow it"),
+                (name = "meta", description = "Health of an instance and this description"),
+            ),
+            modifiers(&RouteTable),
+        )]
+        struct ApiDoc;
+    };
+}
+route_table!(api_doc);
 
 /// The production URL, fixed at build time: `BOOKS_PUBLIC_URL` (a full URL),
 /// else Vercel's `VERCEL_PROJECT_PRODUCTION_URL` (a host name). Without
