@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs schemathesis (pinned, into .tools/schemathesis) against `books serve`
-# over a copy of the committed data, from the OpenAPI
+# (release build) over a copy of the committed data, from the OpenAPI
 # document the server itself serves: every check, positive and negative
 # data, every phase including the stateful one, with the exceptions (and
 # their reasons) in scripts/schemathesis/schemathesis.toml. Seeded and
@@ -27,8 +27,7 @@ fi
 # BOOKS_TOOLS_ONLY=1: install schemathesis and stop.
 [ -z "${BOOKS_TOOLS_ONLY:-}" ] || exit 0
 
-# BOOKS_BIN: a `books` already built (.ci/run: the tests' debug build); else
-# build a release one.
+# BOOKS_BIN: a release `books` already built (.ci/run's); else build one.
 bin=${BOOKS_BIN:-}
 if [ -z "$bin" ]; then
   cargo build --release --locked --quiet --bin books
