@@ -1,8 +1,8 @@
 //! The axum handler of every route: extract typed input, call the HTTP-free
 //! service in [`crate::services`], and shape the answer under the route's
 //! cache policy. [`method_router`] and [`allowed_params`] come from the
-//! route table (`route_table!` in [`route`](super::route)), whose rows name the handlers, so a new
-//! route cannot be added without its handler.
+//! route table (`route_table!` in [`route`](super::route)), whose rows name
+//! the handlers, so a new route cannot be added without its handler.
 
 use std::sync::OnceLock;
 
