@@ -20,7 +20,7 @@ use crate::auth::AuthConfig;
 use crate::http::{AppState, Route};
 use crate::ml::model::locate_model;
 use crate::ml::serving::{ModelServing, ServingConfig};
-use crate::ml::{ModelError, ModelFile};
+use crate::ml::{ModelError, ModelFile, ModelSummary};
 use crate::scraping::{ConfigError, GitHubActions, GitHubConfig, ScrapeTrigger};
 use crate::store::{Store, StoreError};
 
@@ -86,13 +86,14 @@ pub fn load_state(db: &Path, routes: &[Route]) -> AppState {
         .then(load_serving)
         .flatten();
     // In orchestrator mode predictions never read the model file; the card
-    // and the feature dictionary still may.
+    // and the feature dictionary still may, and they need only its summary,
+    // not its 3 MB of weights.
     let orchestrated = serving.is_some();
-    let reads_file = routes
-        .iter()
-        .any(|&route| route.uses_model() && !(orchestrated && route == Route::MlPredictions));
-    if reads_file {
+    let predicts_from_file = !orchestrated && routes.contains(&Route::MlPredictions);
+    if predicts_from_file {
         state = state.with_model(load_model(&locate_model(db)));
+    } else if routes.iter().any(|route| route.uses_model()) {
+        state = state.with_model_summary(load_model_summary(&locate_model(db)));
     }
     if let Some(serving) = serving {
         state = state.with_serving(serving);
@@ -200,6 +201,31 @@ pub fn load_model(path: &Path) -> Result<ModelFile, ModelError> {
         ),
     }
     loaded
+}
+
+/// Reads the summary of the model at `path` (its card, classes and
+/// version), logging the outcome as [`load_model`] does; `None` when it
+/// cannot be read.
+pub fn load_model_summary(path: &Path) -> Option<ModelSummary> {
+    let started = std::time::Instant::now();
+    let shown = path.display().to_string();
+    match ModelSummary::open(path) {
+        Ok(summary) => {
+            tracing::info!(
+                event = "model_loaded",
+                path = shown.as_str(),
+                name = summary.name.as_str(),
+                version = summary.version.as_str(),
+                weights = false,
+                load_ms = started.elapsed().as_secs_f64() * 1000.0
+            );
+            Some(summary)
+        }
+        Err(err) => {
+            tracing::error!(event = "model_unavailable", path = shown.as_str(), error = %err);
+            None
+        }
+    }
 }
 
 /// One request through the app, its answer collected into one buffer, as

@@ -13,6 +13,10 @@
 //! everything else, the small rest of the file with its card, as its JSON
 //! text. The JSON is checked by streaming its bytes through CRC-32, not by
 //! reading it whole.
+//!
+//! The head (everything up to the vocabulary) is all a [`ModelSummary`] needs:
+//! the routes that show the card read only the first block of the twin, never
+//! its weights.
 
 use std::fmt;
 use std::fs::{self, File};
@@ -22,10 +26,14 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::model::{ModelError, ModelFile};
+use super::model::{ModelError, ModelFile, ModelSummary};
 
 /// What the first bytes of every twin say, with the layout's version.
-const MAGIC: &str = "books-model-compact/2";
+const MAGIC: &str = "books-model-compact/3";
+
+/// How much of the twin is read first, for its head (the card is about
+/// 12 KB); a longer head is read whole.
+const HEAD_BLOCK: u64 = 64 * 1024;
 
 /// Every field borrows: written from the model's own parts, read in place
 /// from the twin's bytes.
@@ -39,6 +47,8 @@ struct Compact<'a> {
     json_crc32: u32,
     /// The model file with the arrays below emptied, as JSON.
     rest: &'a str,
+    /// How many vocabulary terms follow.
+    terms: u64,
     #[serde(borrow)]
     vocabulary: Vec<&'a str>,
     #[serde(borrow)]
@@ -46,6 +56,31 @@ struct Compact<'a> {
     /// Class-major: class `c`'s row is `coefficients[c * terms..][..terms]`.
     #[serde(borrow)]
     coefficients: F64Bytes<'a>,
+}
+
+/// The first fields of [`Compact`], decoded without the rest.
+#[derive(Deserialize)]
+struct CompactHead<'a> {
+    magic: &'a str,
+    version: &'a str,
+    json_len: u64,
+    json_crc32: u32,
+    rest: &'a str,
+    terms: u64,
+}
+
+impl CompactHead<'_> {
+    /// Whether this head is ours and was made from the bytes `json` has now.
+    fn matches(&self, json: &Path) -> bool {
+        self.magic == MAGIC && length_and_crc32(json) == Some((self.json_len, self.json_crc32))
+    }
+
+    /// The model file its `rest` holds (the arrays empty), at its version.
+    fn rest(&self) -> Option<ModelFile> {
+        let mut model: ModelFile = serde_json::from_str(self.rest).ok()?;
+        model.version = self.version.to_owned();
+        Some(model)
+    }
 }
 
 /// `f64`s as one byte string (little-endian, 8 bytes each).
@@ -131,6 +166,7 @@ pub fn to_compact_bytes(model: &ModelFile) -> Vec<u8> {
         json_len: json.len() as u64,
         json_crc32: crc32fast::hash(&json),
         rest: &rest,
+        terms: vocabulary.len() as u64,
         vocabulary: vocabulary.iter().map(String::as_str).collect(),
         idf: F64Bytes(&idf),
         coefficients: F64Bytes(&coefficients),
@@ -159,16 +195,49 @@ pub fn write_compact(model: &ModelFile, json: &Path) -> Result<(), ModelError> {
 pub fn load_compact(json: &Path) -> Option<ModelFile> {
     let bytes = fs::read(compact_path(json)).ok()?;
     let compact: Compact<'_> = postcard::from_bytes(&bytes).ok()?;
-    if compact.magic != MAGIC || length_and_crc32(json)? != (compact.json_len, compact.json_crc32) {
+    let head = CompactHead {
+        magic: compact.magic,
+        version: compact.version,
+        json_len: compact.json_len,
+        json_crc32: compact.json_crc32,
+        rest: compact.rest,
+        terms: compact.terms,
+    };
+    if !head.matches(json) || compact.vocabulary.len() as u64 != compact.terms {
         return None;
     }
-    let mut model: ModelFile = serde_json::from_str(compact.rest).ok()?;
-    model.version = compact.version.to_owned();
+    let mut model = head.rest()?;
     model.classifier.coefficients = compact.coefficients.rows(compact.vocabulary.len())?;
     model.vectorizer.vocabulary = compact.vocabulary.into_iter().map(str::to_owned).collect();
     model.vectorizer.idf = f64s(compact.idf.0)?;
     model.check().ok()?;
     Some(model)
+}
+
+/// The summary of the model from the head of its twin beside `json` (the
+/// first block of the file, never the weights), on the same terms as
+/// [`load_compact`]: `None` when there is no current, sound twin.
+pub fn load_compact_summary(json: &Path) -> Option<ModelSummary> {
+    let mut block = Vec::new();
+    File::open(compact_path(json))
+        .ok()?
+        .take(HEAD_BLOCK)
+        .read_to_end(&mut block)
+        .ok()?;
+    let whole;
+    let head = match postcard::take_from_bytes::<CompactHead<'_>>(&block) {
+        Ok((head, _)) => head,
+        Err(_) => {
+            whole = fs::read(compact_path(json)).ok()?;
+            postcard::take_from_bytes::<CompactHead<'_>>(&whole).ok()?.0
+        }
+    };
+    if !head.matches(json) {
+        return None;
+    }
+    let model = head.rest()?;
+    model.check_head().ok()?;
+    Some(model.summary_with_terms(usize::try_from(head.terms).ok()?))
 }
 
 /// The length and CRC-32 of the file at `path`, read in blocks.

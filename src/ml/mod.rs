@@ -19,4 +19,4 @@ pub mod split;
 pub mod text;
 pub mod train;
 
-pub use model::{ModelError, ModelFile};
+pub use model::{ModelError, ModelFile, ModelSummary};

@@ -44,6 +44,32 @@ pub struct ModelFile {
 }
 
 /// Why a model file cannot be used.
+/// What a model says about itself without its weights: what `/ml/model` and
+/// the feature dictionary show. Read from the head of the compact twin, it is
+/// ready in about a millisecond, where the whole model touches 3 MB.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSummary {
+    pub format: String,
+    pub version: String,
+    pub name: String,
+    /// The categories it predicts, sorted.
+    pub classes: Vec<String>,
+    pub vocabulary_terms: usize,
+    pub card: ModelCard,
+}
+
+impl ModelSummary {
+    /// The summary of the model at `path` (a `model.json`): from the head of
+    /// its compact twin when that is current, else from the JSON, checked
+    /// whole.
+    pub fn open(path: &Path) -> Result<ModelSummary, ModelError> {
+        match super::compact::load_compact_summary(path) {
+            Some(summary) => Ok(summary),
+            None => ModelFile::load(path).map(|model| model.summary()),
+        }
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum ModelError {
     #[error("model file {path} not found")]
@@ -186,8 +212,40 @@ impl ModelFile {
             return Err("the vocabulary must be sorted and distinct".into());
         }
         file.classifier.check_shape(terms)?;
-        file.vectorizer.reindex();
         Ok(())
+    }
+
+    /// Checks what a [`ModelSummary`] shows: the format, and classes sorted,
+    /// distinct and at least two.
+    pub(crate) fn check_head(&self) -> Result<(), String> {
+        if self.format != MODEL_FORMAT {
+            return Err(format!(
+                "format {:?}, expected {MODEL_FORMAT:?}",
+                self.format
+            ));
+        }
+        let classes = &self.classifier.classes;
+        if classes.len() < 2 || !classes.windows(2).all(|w| w[0] < w[1]) {
+            return Err("at least two classes, sorted and distinct".into());
+        }
+        Ok(())
+    }
+
+    /// What the model says about itself without its weights.
+    pub fn summary(&self) -> ModelSummary {
+        self.summary_with_terms(self.vectorizer.len())
+    }
+
+    /// The summary, for a model whose vocabulary (not loaded) has `terms`.
+    pub(crate) fn summary_with_terms(&self, terms: usize) -> ModelSummary {
+        ModelSummary {
+            format: self.format.clone(),
+            version: self.version.clone(),
+            name: self.name.clone(),
+            classes: self.classifier.classes.clone(),
+            vocabulary_terms: terms,
+            card: self.card.clone(),
+        }
     }
 
     /// Predicts the category of one book from its title and description.

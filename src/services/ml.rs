@@ -9,7 +9,7 @@ use super::ServiceError;
 use crate::domain::BookId;
 use crate::ml::card::ModelCard;
 use crate::ml::dataset::{self, Column, Row};
-use crate::ml::model::{ClassProbability, MODEL_NAME, ModelFile, Prediction};
+use crate::ml::model::{ClassProbability, MODEL_NAME, ModelFile, ModelSummary, Prediction};
 use crate::ml::serving::{ModelServing, SERVED_BY_MLFLOW, ServedModel, ServingError};
 use crate::ml::split::{Split, SplitRule};
 use crate::observe::metrics;
@@ -205,7 +205,7 @@ pub fn predict(model: &ModelFile, books: &[BookText], top: u32) -> PredictionRes
         .collect::<Vec<_>>();
     predicted(&model.name, predictions.len(), started.elapsed());
     PredictionResponse {
-        model: model_ref(model),
+        model: model_ref(&model.name, &model.version),
         predictions,
     }
 }
@@ -259,10 +259,11 @@ pub fn upstream_error(error: ServingError) -> ServiceError {
     }
 }
 
-pub fn model_ref(model: &ModelFile) -> ModelRef {
+/// The model file named `name` at `version`, as predicted with here.
+pub fn model_ref(name: &str, version: &str) -> ModelRef {
     ModelRef {
-        name: model.name.clone(),
-        version: model.version.clone(),
+        name: name.to_owned(),
+        version: version.to_owned(),
         served_by: "model-file",
     }
 }
@@ -289,13 +290,13 @@ pub struct ModelView {
 }
 
 /// The view of the bundled model file; `served_by` says who predicts.
-pub fn model_view(model: &ModelFile, served_by: &'static str) -> ModelView {
+pub fn model_view(model: &ModelSummary, served_by: &'static str) -> ModelView {
     ModelView {
         name: model.name.clone(),
         version: model.version.clone(),
         format: model.format.clone(),
-        classes: model.classifier.classes.clone(),
-        vocabulary_terms: model.vectorizer.len(),
+        classes: model.classes.clone(),
+        vocabulary_terms: model.vocabulary_terms,
         served_by,
         card_source: "model-file",
         card: model.card.clone(),

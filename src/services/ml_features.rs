@@ -12,7 +12,7 @@ use super::ServiceError;
 use super::ml::{ModelRef, model_ref};
 use crate::ml::card::{Candidate, DataIdentity, ModelCard, SplitCard};
 use crate::ml::features::{FEATURES, Feature, FeatureKind, Role};
-use crate::ml::model::ModelFile;
+use crate::ml::model::ModelSummary;
 use crate::ml::profile::{
     FeatureProfile, LEAK_SPEARMAN, QUASI_CONSTANT_SHARE, TOP_VALUES, WarningCode, profile_json,
     warning_codes,
@@ -161,7 +161,7 @@ fn profiled(store: &Store) -> Result<Arc<Profiled>, ServiceError> {
 /// model answers (the dictionary names it).
 pub fn features(
     store: &Store,
-    model: Option<&ModelFile>,
+    model: Option<&ModelSummary>,
     predictions_path: &str,
 ) -> Result<FeaturesView, ServiceError> {
     let profiled = profiled(store)?;
@@ -224,7 +224,7 @@ pub fn features(
             train_books: profiled.train_books,
             test_books: profiled.test_books,
         },
-        model: model.map(model_ref),
+        model: model.map(|m| model_ref(&m.name, &m.version)),
         thresholds: WarningThresholds {
             leaks_id_abs_spearman: LEAK_SPEARMAN,
             quasi_constant_share: QUASI_CONSTANT_SHARE,

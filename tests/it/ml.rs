@@ -516,14 +516,19 @@ fn the_committed_compact_twin_is_the_committed_model() {
         "data/model.bin is not the twin of data/model.json: `books train` writes both"
     );
     assert_eq!(ModelFile::open(&json).expect("opened"), loaded);
+    assert_eq!(
+        books::ml::ModelSummary::open(&json).expect("summary"),
+        loaded.summary(),
+        "the twin's head summarises the very model the JSON holds"
+    );
 }
 
 /// A twin made from another version of the model, or one that does not
 /// decode, is passed over: the model comes from the JSON.
 #[test]
 fn a_stale_or_broken_compact_twin_is_passed_over_for_the_json() {
-    use books::ml::ModelFile;
     use books::ml::compact::{compact_path, write_compact};
+    use books::ml::{ModelFile, ModelSummary};
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("model.json");
     std::fs::copy(
@@ -538,9 +543,32 @@ fn a_stale_or_broken_compact_twin_is_passed_over_for_the_json() {
     other.classifier.classes[0] = "Not A Category".into();
     write_compact(&other, &json).unwrap();
     assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a stale twin");
+    assert_eq!(ModelSummary::open(&json).unwrap(), loaded.summary());
 
     std::fs::write(compact_path(&json), b"not a model").unwrap();
     assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a broken twin");
+    assert_eq!(ModelSummary::open(&json).unwrap(), loaded.summary());
+
+    // A twin cut after its head: the summary needs only the head, the model
+    // falls back to the JSON.
+    write_compact(&loaded, &json).unwrap();
+    let whole = std::fs::read(compact_path(&json)).unwrap();
+    std::fs::write(compact_path(&json), &whole[..whole.len() / 2]).unwrap();
+    assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a cut twin");
+    assert_eq!(ModelSummary::open(&json).unwrap(), loaded.summary());
+
+    // A JSON changed after its twin was made: both come from the JSON, which
+    // then refuses to open.
+    write_compact(&loaded, &json).unwrap();
+    let text = std::fs::read_to_string(&json).unwrap();
+    std::fs::write(
+        &json,
+        text.replacen("\"book-category\"", "\"book-categorx\"", 1),
+    )
+    .unwrap();
+    assert!(ModelFile::open(&json).is_err(), "a changed JSON");
+    assert!(ModelSummary::open(&json).is_err(), "a changed JSON");
+    std::fs::write(&json, text).unwrap();
 
     write_compact(&loaded, &json).unwrap();
     assert_eq!(ModelFile::open(&json).unwrap(), loaded, "a current twin");

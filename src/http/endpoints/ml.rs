@@ -166,10 +166,13 @@ pub(super) async fn model(
     _: Query<NoParams>,
 ) -> Result<Response, ApiError> {
     let view = match state.serving().transpose()? {
-        None => services::ml::model_view(state.model()?, "model-file"),
+        None => services::ml::model_view(
+            state.model_summary().ok_or(ApiError::ModelUnavailable)?,
+            "model-file",
+        ),
         Some(serving) => match serving.describe_cached().await {
             Ok(served) => services::ml::served_model_view(served),
-            Err(error) => match state.model_handle() {
+            Err(error) => match state.model_summary() {
                 Some(file) => services::ml::model_view(file, SERVED_BY_MLFLOW),
                 None => return Err(services::ml::upstream_error(error).into()),
             },
@@ -223,7 +226,7 @@ pub(super) async fn features(
 ) -> Result<Response, ApiError> {
     // The answer follows from the data and the model's card: the ETag
     // covers both (`immutable` adds the data's hash).
-    let model = state.model_handle();
+    let model = state.model_summary();
     let key = model.map_or("no-model", |m| m.version.as_str());
     immutable(&state, &if_none_match, Route::MlFeatures, key, |store| {
         Ok((

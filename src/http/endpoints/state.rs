@@ -10,7 +10,7 @@ use super::cache::{self, ResponseCache};
 use crate::auth::AuthConfig;
 use crate::http::error::ApiError;
 use crate::ml::serving::ModelServing;
-use crate::ml::{ModelError, ModelFile};
+use crate::ml::{ModelError, ModelFile, ModelSummary};
 use crate::scraping::ScrapeTrigger;
 use crate::store::{Store, StoreError};
 
@@ -27,6 +27,9 @@ pub type StoreSnapshot = Arc<Result<Store, StoreError>>;
 pub struct AppState {
     store: Arc<ArcSwap<Result<Store, StoreError>>>,
     model: Option<Arc<Result<ModelFile, ModelError>>>,
+    /// The model's summary: from `model` when that was loaded, else read
+    /// alone by the processes that only show the card.
+    summary: Option<Arc<ModelSummary>>,
     serving: Option<Arc<Result<ModelServing, String>>>,
     auth: Option<Arc<AuthConfig>>,
     trigger: Option<Arc<ScrapeTrigger>>,
@@ -38,6 +41,7 @@ impl AppState {
         AppState {
             store: Arc::new(ArcSwap::from_pointee(store)),
             model: None,
+            summary: None,
             serving: None,
             auth: None,
             trigger: None,
@@ -48,7 +52,17 @@ impl AppState {
     /// The state with a model (or the reason it could not be loaded).
     pub fn with_model(self, model: Result<ModelFile, ModelError>) -> Self {
         AppState {
+            summary: model.as_ref().ok().map(|m| Arc::new(m.summary())),
             model: Some(Arc::new(model)),
+            ..self
+        }
+    }
+
+    /// The state with only the model's summary (`None`: it could not be
+    /// read), for the routes that show the card and never predict.
+    pub fn with_model_summary(self, summary: Option<ModelSummary>) -> Self {
+        AppState {
+            summary: summary.map(Arc::new),
             ..self
         }
     }
@@ -129,6 +143,11 @@ impl AppState {
 
     pub(super) fn model(&self) -> Result<&ModelFile, ApiError> {
         self.model_handle().ok_or(ApiError::ModelUnavailable)
+    }
+
+    /// The model's summary, if this process read a sound one.
+    pub fn model_summary(&self) -> Option<&ModelSummary> {
+        self.summary.as_deref()
     }
 
     /// Who answers predictions: the model endpoint in orchestrator mode,

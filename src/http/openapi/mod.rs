@@ -92,6 +92,9 @@ macro_rules! api_doc {
 }
 route_table!(api_doc);
 
+/// How the production server is described.
+const PRODUCTION_SERVER: &str = "Production";
+
 /// The production URL, fixed at build time: `BOOKS_PUBLIC_URL` (a full URL),
 /// else Vercel's `VERCEL_PROJECT_PRODUCTION_URL` (a host name). Without
 /// either, the relative server `/` (the origin the docs were loaded from)
@@ -172,16 +175,52 @@ pub fn document() -> &'static Value {
     DOCUMENT.get_or_init(|| serde_json::to_value(openapi()).unwrap_or(Value::Null))
 }
 
-/// The document as served: pretty JSON, `openapi` first and paths in the
-/// route table's order. Built once per process.
+/// Where the committed document is, from the crate's root: what client
+/// generators read, and what reviewers see change with the contract.
+pub const COMMITTED_PATH: &str = "docs/openapi.json";
+
+/// The committed document, compiled in.
+const COMMITTED: &[u8] = include_bytes!("../../../docs/openapi.json");
+
+/// The document as served: the committed `docs/openapi.json`, plus the
+/// production server when the build knows its URL. Serving those bytes
+/// rather than deriving them costs a function's cold start nothing (deriving
+/// and printing took about 5 ms); the test
+/// `the_committed_document_is_the_derived_one` keeps them equal to
+/// [`derived_json`].
 pub fn document_json() -> Bytes {
     static JSON: OnceLock<Bytes> = OnceLock::new();
-    JSON.get_or_init(|| {
-        serde_json::to_vec_pretty(openapi())
-            .map(Bytes::from)
-            .unwrap_or_else(|_| Bytes::from_static(b"{}"))
+    JSON.get_or_init(|| match production_url() {
+        None => Bytes::from_static(COMMITTED),
+        Some(url) => Bytes::from(with_production_server(COMMITTED, &url)),
     })
     .clone()
+}
+
+/// The first server's entry as the document prints it; the production
+/// server goes right after it.
+const FIRST_SERVER_END: &str =
+    "\"description\": \"This deployment (the origin serving these docs)\"\n    },\n";
+
+/// `document` with the production server `url` listed second, printed as
+/// the rest of the document is.
+fn with_production_server(document: &[u8], url: &str) -> Vec<u8> {
+    let anchor = FIRST_SERVER_END.as_bytes();
+    let Some(at) = document.windows(anchor.len()).position(|w| w == anchor) else {
+        return document.to_vec();
+    };
+    let at = at + anchor.len();
+    let url = Value::from(url).to_string();
+    let entry = format!(
+        "    {{\n      \"url\": {url},\n      \"description\": \"{PRODUCTION_SERVER}\"\n    }},\n"
+    );
+    [&document[..at], entry.as_bytes(), &document[at..]].concat()
+}
+
+/// The document derived from the code: pretty JSON, `openapi` first and
+/// paths in the route table's order.
+pub fn derived_json() -> Vec<u8> {
+    serde_json::to_vec_pretty(openapi()).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// What the route table decides, added to the derived document.
@@ -241,28 +280,19 @@ impl Modify for RouteTable {
     }
 }
 
+/// The servers the committed document lists; the served one adds the
+/// production server when the build knows it ([`document_json`]).
 fn servers() -> Vec<Server> {
-    let mut servers = vec![
+    vec![
         Server::builder()
             .url("/")
             .description(Some("This deployment (the origin serving these docs)"))
             .build(),
-    ];
-    if let Some(url) = production_url() {
-        servers.push(
-            Server::builder()
-                .url(url)
-                .description(Some("Production"))
-                .build(),
-        );
-    }
-    servers.push(
         Server::builder()
             .url(LOCAL_SERVER)
             .description(Some("Local server (`books serve`)"))
             .build(),
-    );
-    servers
+    ]
 }
 
 /// Every body the API sends is closed: an undocumented field in a real
@@ -376,11 +406,46 @@ mod tests {
 
     #[test]
     fn served_json_keeps_openapi_first() {
-        let json = document_json();
+        let json = derived_json();
         let text = std::str::from_utf8(&json).expect("utf-8");
         assert!(
             text.starts_with("{\n  \"openapi\": \"3.1.0\""),
             "{text:.80}"
+        );
+    }
+
+    /// With a production URL known at build time, the served document lists
+    /// it second, exactly as a derivation would.
+    #[test]
+    fn the_production_server_is_listed_second() {
+        let url = "https://books.example/\"quoted\"";
+        let served = with_production_server(&derived_json(), url);
+        let served: Value = serde_json::from_slice(&served).expect("still JSON");
+        let mut derived = openapi().clone();
+        let production = Server::builder()
+            .url(url)
+            .description(Some(PRODUCTION_SERVER))
+            .build();
+        derived.servers.get_or_insert_with(Vec::new).insert(1, production);
+        assert_eq!(served, serde_json::to_value(&derived).unwrap());
+        assert_eq!(served["servers"][1]["url"], url);
+    }
+
+    /// The served document is the committed file; it must be what the code
+    /// derives. `BOOKS_BLESS=1 cargo test --lib openapi` rewrites the file.
+    #[test]
+    fn the_committed_document_is_the_derived_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(COMMITTED_PATH);
+        let derived = derived_json();
+        if std::env::var_os("BOOKS_BLESS").is_some() {
+            std::fs::write(&path, &derived).expect("write the committed document");
+            return;
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == derived,
+            "{COMMITTED_PATH} is not the document the code derives (the API changed): \
+             run `BOOKS_BLESS=1 cargo test --lib openapi`, review the diff and commit it"
         );
     }
 }
