@@ -7,6 +7,7 @@
 //! answers 503 while the rest of the API keeps working.
 
 pub mod config;
+mod hs256;
 pub mod password;
 pub mod token;
 

@@ -1,4 +1,5 @@
-//! HS256 JSON Web Tokens through `jsonwebtoken`. Every check is pinned: the
+//! HS256 JSON Web Tokens through `jsonwebtoken` (over our HS256-only crypto
+//! provider, `auth::hs256`). Every check is pinned: the
 //! algorithm (HS256 only, so `none`, other HMACs and every public-key
 //! algorithm are refused before the signature is looked at), the issuer,
 //! the audience, the token's kind (`typ`: access or refresh), `exp` and
@@ -121,6 +122,8 @@ impl TokenKeys {
     /// Keys for the HMAC `secret` (the caller has checked its length; only
     /// an empty one is refused here).
     pub fn new(secret: &[u8]) -> Result<TokenKeys, TokenError> {
+        // Keys come first on every path that signs or checks a token.
+        super::hs256::install();
         let invalid = |err: jsonwebtoken::errors::Error| TokenError::Invalid(err.to_string());
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];

@@ -426,7 +426,10 @@ mod tests {
             .url(url)
             .description(Some(PRODUCTION_SERVER))
             .build();
-        derived.servers.get_or_insert_with(Vec::new).insert(1, production);
+        derived
+            .servers
+            .get_or_insert_with(Vec::new)
+            .insert(1, production);
         assert_eq!(served, serde_json::to_value(&derived).unwrap());
         assert_eq!(served["servers"][1]["url"], url);
     }
