@@ -12,6 +12,10 @@
 #   RUNS: starts per function (default 5).
 # Environment: BENCH_FUNCTIONS (space-separated names) measures only those;
 # BOOKS_BIN, the `books` that hashes the throwaway password.
+#
+# The first row is the floor of this measurement: a std-only Rust program
+# (compiled here with `rustc -O`) that answers its first request at once.
+# What a function adds to its start is its figure minus the floor's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin_dir=$(cd "${1:-target/release}" && pwd)
@@ -22,6 +26,21 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/data"
 cp data/books.db data/model.json data/model.bin "$work/data/"
+
+# The floor: listen, answer one request, nothing else.
+cat >"$work/floor.rs" <<'RS'
+use std::io::{Read, Write};
+fn main() {
+    let port = std::env::var("VERCEL_DEV_PORT").unwrap_or_else(|_| "3000".into());
+    let listener = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
+    for stream in listener.incoming() {
+        let mut stream = stream.unwrap();
+        let _ = stream.read(&mut [0u8; 4096]);
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+    }
+}
+RS
+rustc -O -o "$work/floor" "$work/floor.rs" 2>/dev/null || rm -f "$work/floor"
 
 # A throwaway account and secret, for sign-in and the admin routes.
 secret=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')
@@ -43,6 +62,7 @@ account_hash = os.environ["BOOKS_BENCH_HASH"]
 login = json.dumps({"username": "bench", "password": password}).encode()
 # (function, method, path, body): one representative request each.
 functions = [
+    ("(floor)", "GET", "/", None),
     ("api-v1-health", "GET", "/api/v1/health", None),
     ("api-v1-books", "GET", "/api/v1/books?page=3&per_page=20", None),
     ("api-v1-books-id", "GET", "/api/v1/books/42?id=42", None),
@@ -66,7 +86,7 @@ functions = [
 
 only = set(os.environ.get("BENCH_FUNCTIONS", "").split())
 if only:
-    functions = [f for f in functions if f[0] in only]
+    functions = [f for f in functions if f[0] in only or f[0] == "(floor)"]
 
 def free_port():
     s = socket.socket()
@@ -77,7 +97,7 @@ def free_port():
 
 print(f"{'function':<28} {'size':>9} {'cold start (median of ' + str(runs) + ')':>26} {'min':>8} {'max':>8} status")
 for name, method, path, body in functions:
-    exe = os.path.join(bin_dir, name)
+    exe = os.path.join(work, "floor") if name == "(floor)" else os.path.join(bin_dir, name)
     if not os.path.exists(exe):
         print(f"{name:<28} (not built)")
         continue
