@@ -36,19 +36,12 @@ const MAGIC: &str = "books-model-compact/3";
 const HEAD_BLOCK: u64 = 64 * 1024;
 
 /// Every field borrows: written from the model's own parts, read in place
-/// from the twin's bytes.
+/// from the twin's bytes. postcard writes the head's fields first, as if
+/// they were this struct's own, so the head alone decodes from a prefix.
 #[derive(Serialize, Deserialize)]
 struct Compact<'a> {
-    magic: &'a str,
-    /// The `version` of the model file this was made from.
-    version: &'a str,
-    /// The length and CRC-32 of that file's bytes.
-    json_len: u64,
-    json_crc32: u32,
-    /// The model file with the arrays below emptied, as JSON.
-    rest: &'a str,
-    /// How many vocabulary terms follow.
-    terms: u64,
+    #[serde(borrow)]
+    head: CompactHead<'a>,
     #[serde(borrow)]
     vocabulary: Vec<&'a str>,
     #[serde(borrow)]
@@ -58,14 +51,18 @@ struct Compact<'a> {
     coefficients: F64Bytes<'a>,
 }
 
-/// The first fields of [`Compact`], decoded without the rest.
-#[derive(Deserialize)]
+/// Everything but the weights: what a [`ModelSummary`] needs.
+#[derive(Serialize, Deserialize)]
 struct CompactHead<'a> {
     magic: &'a str,
+    /// The `version` of the model file this was made from.
     version: &'a str,
+    /// The length and CRC-32 of that file's bytes.
     json_len: u64,
     json_crc32: u32,
+    /// The model file with the weights emptied, as JSON.
     rest: &'a str,
+    /// How many vocabulary terms follow.
     terms: u64,
 }
 
@@ -161,12 +158,14 @@ pub fn to_compact_bytes(model: &ModelFile) -> Vec<u8> {
     let idf = F64Bytes::encode(idf);
     let coefficients = F64Bytes::encode(coefficients.into_iter().flatten());
     let compact = Compact {
-        magic: MAGIC,
-        version: &model.version,
-        json_len: json.len() as u64,
-        json_crc32: crc32fast::hash(&json),
-        rest: &rest,
-        terms: vocabulary.len() as u64,
+        head: CompactHead {
+            magic: MAGIC,
+            version: &model.version,
+            json_len: json.len() as u64,
+            json_crc32: crc32fast::hash(&json),
+            rest: &rest,
+            terms: vocabulary.len() as u64,
+        },
         vocabulary: vocabulary.iter().map(String::as_str).collect(),
         idf: F64Bytes(&idf),
         coefficients: F64Bytes(&coefficients),
@@ -195,15 +194,8 @@ pub fn write_compact(model: &ModelFile, json: &Path) -> Result<(), ModelError> {
 pub fn load_compact(json: &Path) -> Option<ModelFile> {
     let bytes = fs::read(compact_path(json)).ok()?;
     let compact: Compact<'_> = postcard::from_bytes(&bytes).ok()?;
-    let head = CompactHead {
-        magic: compact.magic,
-        version: compact.version,
-        json_len: compact.json_len,
-        json_crc32: compact.json_crc32,
-        rest: compact.rest,
-        terms: compact.terms,
-    };
-    if !head.matches(json) || compact.vocabulary.len() as u64 != compact.terms {
+    let head = &compact.head;
+    if !head.matches(json) || compact.vocabulary.len() as u64 != head.terms {
         return None;
     }
     let mut model = head.rest()?;
