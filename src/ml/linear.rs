@@ -38,12 +38,23 @@ impl LinearClassifier {
         rank(self.probabilities(x))
     }
 
-    /// Whether the shapes agree with each other and with `terms`.
-    pub fn check_shape(&self, terms: usize) -> Result<(), String> {
+    /// Whether the labels are at least two, sorted and distinct.
+    pub fn check_classes(&self) -> Result<(), String> {
         let k = self.classes.len();
         if k < 2 {
             return Err(format!("{k} classes; a classifier needs at least 2"));
         }
+        if !self.classes.windows(2).all(|w| w[0] < w[1]) {
+            return Err("classes must be sorted and distinct".into());
+        }
+        Ok(())
+    }
+
+    /// Whether the classes are sound and the shapes agree with each other
+    /// and with `terms`.
+    pub fn check_shape(&self, terms: usize) -> Result<(), String> {
+        self.check_classes()?;
+        let k = self.classes.len();
         if self.intercepts.len() != k || self.coefficients.len() != k {
             return Err("intercepts and coefficients must have one entry per class".into());
         }
@@ -59,9 +70,6 @@ impl LinearClassifier {
             .chain(self.coefficients.iter().flatten());
         if !finite.into_iter().all(|v| v.is_finite()) {
             return Err("a coefficient is not a finite number".into());
-        }
-        if !self.classes.windows(2).all(|w| w[0] < w[1]) {
-            return Err("classes must be sorted and distinct".into());
         }
         Ok(())
     }

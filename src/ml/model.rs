@@ -43,7 +43,6 @@ pub struct ModelFile {
     pub card: ModelCard,
 }
 
-/// Why a model file cannot be used.
 /// What a model says about itself without its weights: what `/ml/model` and
 /// the feature dictionary show. Read from the head of the compact twin, it is
 /// ready in about a millisecond, where the whole model touches 3 MB.
@@ -70,6 +69,7 @@ impl ModelSummary {
     }
 }
 
+/// Why a model file cannot be used.
 #[derive(Debug, Error)]
 pub enum ModelError {
     #[error("model file {path} not found")]
@@ -171,7 +171,7 @@ impl ModelFile {
 
     /// Parses and checks the bytes of a model file.
     pub fn from_bytes(bytes: &[u8]) -> Result<ModelFile, String> {
-        let mut file: ModelFile =
+        let file: ModelFile =
             serde_json::from_slice(bytes).map_err(|err| format!("not a model file: {err}"))?;
         file.check()?;
         let computed = version_of(&without_version(bytes, &file.version)?);
@@ -194,16 +194,11 @@ impl ModelFile {
         }
     }
 
-    /// Checks the parts agree (format, one IDF weight per sorted, distinct
-    /// term, a coefficient per term and class) and indexes the vocabulary.
-    pub(crate) fn check(&mut self) -> Result<(), String> {
+    /// Checks the parts agree (what [`Self::check_head`] checks, one IDF
+    /// weight per sorted, distinct term, a coefficient per term and class).
+    pub(crate) fn check(&self) -> Result<(), String> {
         let file = self;
-        if file.format != MODEL_FORMAT {
-            return Err(format!(
-                "format {:?}, expected {MODEL_FORMAT:?}",
-                file.format
-            ));
-        }
+        file.check_head()?;
         let terms = file.vectorizer.vocabulary.len();
         if file.vectorizer.idf.len() != terms {
             return Err("idf must have one weight per vocabulary term".into());
@@ -224,11 +219,7 @@ impl ModelFile {
                 self.format
             ));
         }
-        let classes = &self.classifier.classes;
-        if classes.len() < 2 || !classes.windows(2).all(|w| w[0] < w[1]) {
-            return Err("at least two classes, sorted and distinct".into());
-        }
-        Ok(())
+        self.classifier.check_classes()
     }
 
     /// What the model says about itself without its weights.
