@@ -208,6 +208,9 @@ def checks(data):
         "api/v1/auth/login.rs": [
             ("/api/v1/auth/login", 503, check_auth_closed, {"username": "admin", "password": "x"}),
         ],
+        "api/v1/auth/token.rs": [
+            ("/api/v1/auth/token", 503, check_auth_closed, "grant_type=password&username=admin&password=x"),
+        ],
         "api/v1/auth/refresh.rs": [
             ("/api/v1/auth/refresh", 503, check_auth_closed, {"refresh_token": "a.b.c"}),
         ],
@@ -231,15 +234,22 @@ def running(pid):
 
 
 def fetch(url, headers, wait, pid=None, body=None):
-    """GET url (POST `body` as JSON when given); connection errors are retried until `wait` seconds have passed
+    """GET url (POST `body` when given: a form if a string, else JSON); connection errors are retried until `wait` seconds have passed
     (the server may still be starting), unless process `pid` (the server) has
     exited."""
     deadline = time.monotonic() + wait
     while True:
         if pid is not None and not running(pid):
             raise AssertionError(f"the server (pid {pid}) exited without answering")
-        data = None if body is None else json.dumps(body).encode()
-        sent = headers if body is None else {**headers, "Content-Type": "application/json"}
+        # A string body is a form (the OAuth 2.0 token route's); any other, JSON.
+        if body is None:
+            data, sent = None, headers
+        elif isinstance(body, str):
+            data = body.encode()
+            sent = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        else:
+            data = json.dumps(body).encode()
+            sent = {**headers, "Content-Type": "application/json"}
         request = urllib.request.Request(url, data=data, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:

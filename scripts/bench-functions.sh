@@ -53,13 +53,15 @@ fi
 
 BOOKS_BENCH_SECRET=$secret BOOKS_BENCH_PASSWORD=$password BOOKS_BENCH_HASH=$hash \
     python3 - "$bin_dir" "$work" "$runs" <<'PY'
-import http.client, json, os, socket, statistics, subprocess, sys, time
+import http.client, json, os, socket, statistics, subprocess, sys, time, urllib.parse
 
 bin_dir, work, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 secret = os.environ["BOOKS_BENCH_SECRET"]
 password = os.environ["BOOKS_BENCH_PASSWORD"]
 account_hash = os.environ["BOOKS_BENCH_HASH"]
 login = json.dumps({"username": "bench", "password": password}).encode()
+grant = urllib.parse.urlencode(
+    {"grant_type": "password", "username": "bench", "password": password}).encode()
 # (function, method, path, body): one representative request each.
 functions = [
     ("(floor)", "GET", "/", None),
@@ -78,6 +80,7 @@ functions = [
     ("api-v1-ml-model", "GET", "/api/v1/ml/model", None),
     ("api-v1-ml-features", "GET", "/api/v1/ml/features", None),
     ("api-v1-auth-login", "POST", "/api/v1/auth/login", login),
+    ("api-v1-auth-token", "POST", "/api/v1/auth/token", grant),
     ("api-v1-auth-refresh", "POST", "/api/v1/auth/refresh", b'{"refresh_token":"x"}'),
     ("api-v1-scraping-trigger", "POST", "/api/v1/scraping/trigger", b"{}"),
     ("api-v1-scraping-status", "GET", "/api/v1/scraping/status", None),
@@ -117,8 +120,9 @@ for name, method, path, body in functions:
             while True:
                 try:
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    conn.request(method, path, body=body,
-                                 headers={"Content-Type": "application/json"})
+                    media = ("application/x-www-form-urlencoded" if path.endswith("/token")
+                             else "application/json")
+                    conn.request(method, path, body=body, headers={"Content-Type": media})
                     response = conn.getresponse()
                     response.read()
                     status = response.status

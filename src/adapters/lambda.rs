@@ -17,7 +17,9 @@
 //! the app's body limit still refuses an oversized one. Around the app this
 //! adapter does two things: the request id is the Lambda context's (as
 //! `x-vercel-id` is on Vercel) unless the caller sent its own, and the path
-//! is the one API Gateway received, without a REST API's stage prefix.
+//! is the one API Gateway received, without a REST API's stage prefix; the
+//! answer's `Link` and `Location` paths get that prefix back, so that they
+//! resolve where the caller is.
 //!
 //! The database and the model are found as on Vercel
 //! ([`locate_database`]): `data/books.db` and `data/model.json` beside the
@@ -74,6 +76,7 @@ where
         .lambda_context_ref()
         .and_then(|context| HeaderValue::from_str(&context.request_id).ok());
     let path = request.raw_http_path().to_owned();
+    let prefix = public_prefix(request.request_context_ref(), &path);
     let (mut parts, body) = request.into_parts();
     if !path.is_empty() {
         parts.uri = without_stage(&parts.uri, &path);
@@ -81,9 +84,56 @@ where
     if let Some(id) = platform_id {
         parts.extensions.insert(PlatformRequestId(id));
     }
-    respond_whole(service, http::Request::from_parts(parts, Body::new(body)))
-        .await
-        .map(Full::new)
+    let mut response =
+        respond_whole(service, http::Request::from_parts(parts, Body::new(body))).await;
+    if !prefix.is_empty() {
+        with_prefix(response.headers_mut(), &prefix);
+    }
+    response.map(Full::new)
+}
+
+/// What the caller's URL has before the path the app routes: a REST API's
+/// stage (`/prod`), or a custom domain's base path. API Gateway gives the
+/// caller's whole path in the request context and the routed one as the
+/// event's path; an HTTP API or a Function URL routes the caller's path as
+/// it is.
+fn public_prefix(context: Option<&lambda_http::request::RequestContext>, path: &str) -> String {
+    let Some(lambda_http::request::RequestContext::ApiGatewayV1(context)) = context else {
+        return String::new();
+    };
+    context
+        .path
+        .as_deref()
+        .and_then(|whole| whole.strip_suffix(path))
+        .filter(|prefix| prefix.starts_with('/') && !prefix.ends_with('/'))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The absolute-path URLs the API answers with (`Link`'s targets, a
+/// `Location`) put back under `prefix`, so that they resolve where the
+/// caller is: behind a stage, `/api/v1/...` alone is outside the API.
+fn with_prefix(headers: &mut http::HeaderMap, prefix: &str) {
+    let rewrite = |value: &HeaderValue, rewritten: fn(&str, &str) -> String| {
+        value
+            .to_str()
+            .ok()
+            .and_then(|text| HeaderValue::from_str(&rewritten(text, prefix)).ok())
+    };
+    if let Some(value) = headers
+        .get(http::header::LINK)
+        .and_then(|v| rewrite(v, |text, prefix| text.replace("</", &format!("<{prefix}/"))))
+    {
+        headers.insert(http::header::LINK, value);
+    }
+    if let Some(value) = headers.get(http::header::LOCATION).and_then(|v| {
+        rewrite(v, |text, prefix| match text.strip_prefix('/') {
+            Some(rest) if !rest.starts_with('/') => format!("{prefix}/{rest}"),
+            _ => text.to_owned(),
+        })
+    }) {
+        headers.insert(http::header::LOCATION, value);
+    }
 }
 
 /// `uri` with its path replaced by `path` (as API Gateway received it:

@@ -3,11 +3,13 @@
 //! [`AuthConfigError`], and the routes that need it answer 503 (fail closed).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
 
 use super::password::Accounts;
+use super::throttle::SignInThrottle;
 use super::token::{Lifetimes, TokenKeys};
 
 /// The HMAC key of every token, at least [`MIN_SECRET_BYTES`] bytes.
@@ -27,6 +29,8 @@ pub struct AuthConfig {
     pub keys: TokenKeys,
     pub accounts: Accounts,
     pub lifetimes: Lifetimes,
+    /// Failed sign-ins per account name, shared by every clone.
+    pub throttle: Arc<SignInThrottle>,
 }
 
 impl fmt::Debug for AuthConfig {
@@ -86,6 +90,7 @@ impl AuthConfig {
             keys: TokenKeys::new(secret.as_bytes()).map_err(|_| AuthConfigError::SecretMissing)?,
             accounts,
             lifetimes: Lifetimes { access, refresh },
+            throttle: Arc::default(),
         })
     }
 }

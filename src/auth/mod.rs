@@ -9,6 +9,7 @@
 pub mod config;
 mod hs256;
 pub mod password;
+pub mod throttle;
 pub mod token;
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use utoipa::ToSchema;
 
 pub use config::{AuthConfig, AuthConfigError};
 pub use password::{Accounts, hash_password};
+pub use throttle::{SignInThrottle, ThrottlePolicy};
 pub use token::{Claims, Lifetimes, TokenError, TokenKeys, TokenKind, TokenPair};
 
 /// What an account may do.

@@ -3,10 +3,15 @@
 //! ("parse, don't validate"); everything downstream can rely on that.
 
 mod book;
+mod decimal;
 mod price;
+mod schema;
 
 pub use book::{Book, BookId, Rating, category_slug};
-pub use price::{Decimal2, Price};
+pub use decimal::Decimal;
+pub use price::{Decimal2, Price, PriceBound};
+pub(crate) use schema::named_schema;
+pub use schema::{constant, one_of_words};
 
 use thiserror::Error;
 
@@ -19,4 +24,6 @@ pub enum DomainError {
     Rating(String),
     #[error("price must be a non-negative amount with at most two decimals, got {0:?}")]
     Price(String),
+    #[error("a price bound must be a non-negative number, got {0:?}")]
+    PriceBound(String),
 }

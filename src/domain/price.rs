@@ -9,7 +9,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use super::DomainError;
+use super::{Decimal, DomainError};
 
 /// An amount in GBP held as whole pence (`51.77` is `Price(5177)`).
 ///
@@ -58,6 +58,49 @@ impl Price {
             .and_then(|p| p.checked_add(frac))
             .map(Price)
             .ok_or_else(err)
+    }
+}
+
+/// A bound on prices as a client writes it: any non-negative number of GBP
+/// in JSON's syntax (`10`, `12.5`, `10.005`, `1e3`). Prices are whole pence,
+/// so a bound applies exactly: "at least 10.005" keeps prices from 10.01,
+/// "at most 10.005" prices up to 10.00.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceBound(Decimal, String);
+
+impl PriceBound {
+    pub fn parse(text: &str) -> Result<Self, DomainError> {
+        Decimal::parse(text)
+            .filter(|value| !value.is_negative())
+            .map(|value| PriceBound(value, text.to_owned()))
+            .ok_or_else(|| DomainError::PriceBound(text.to_owned()))
+    }
+
+    /// The lowest price not below the bound.
+    pub fn lowest_price(&self) -> Price {
+        Price(self.0.ceil_scaled(2))
+    }
+
+    /// The highest price not above the bound.
+    pub fn highest_price(&self) -> Price {
+        Price(self.0.floor_scaled(2))
+    }
+
+    /// Whether this bound is above `other`. Exact unless the two differ
+    /// beyond an `f64`'s precision, where they count as equal (and the range
+    /// between them holds no whole penny anyway).
+    pub fn is_above(&self, other: &PriceBound) -> bool {
+        self.0.approximate() > other.0.approximate()
+    }
+}
+
+/// As the client wrote it (cut after 24 characters).
+impl fmt::Display for PriceBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.1.char_indices().nth(24) {
+            Some((cut, _)) => write!(f, "{}…", &self.1[..cut]),
+            None => f.write_str(&self.1),
+        }
     }
 }
 
@@ -172,6 +215,23 @@ mod tests {
             "99999999999999999999",
         ] {
             assert!(Price::parse_gbp(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn a_bound_applies_to_whole_pence() {
+        let bound = |text| PriceBound::parse(text).unwrap();
+        assert_eq!(bound("10.005").lowest_price().pence(), 1001);
+        assert_eq!(bound("10.005").highest_price().pence(), 1000);
+        assert_eq!(bound("12.5").lowest_price().pence(), 1250);
+        assert_eq!(bound("12.5").highest_price().pence(), 1250);
+        assert_eq!(bound("1e3").lowest_price().pence(), 100_000);
+        assert_eq!(bound("-0").highest_price().pence(), 0);
+        assert_eq!(bound("1e300").highest_price().pence(), u64::MAX);
+        assert!(bound("10.01").is_above(&bound("10.005")));
+        assert!(!bound("10.005").is_above(&bound("10.005")));
+        for bad in ["", "-1", "-0.01", "abc", "£10", "inf", "NaN", ".5"] {
+            assert!(PriceBound::parse(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -55,6 +55,9 @@ pub enum ApiError {
     Unauthorized { challenge: Challenge },
     /// A sign-in with a wrong name or password (never says which).
     SignInFailed,
+    /// Too many failed sign-ins for this account name: try again after the
+    /// wait (the password was not checked).
+    SignInThrottled { retry_after: std::time::Duration },
     /// A valid token whose account lacks the role the route needs.
     Forbidden { needed: Role },
     /// `/metrics` without the configured metrics token (`BOOKS_METRICS_TOKEN`).
@@ -132,6 +135,7 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::SignInThrottled { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             ApiError::GatewayTimeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Status { status } => *status,
@@ -191,6 +195,13 @@ impl ApiError {
                 None,
             ),
             ApiError::SignInFailed => ("the username or password is wrong".to_owned(), None),
+            ApiError::SignInThrottled { retry_after } => (
+                format!(
+                    "too many failed sign-ins for this account; try again in {} s",
+                    retry_seconds(*retry_after)
+                ),
+                None,
+            ),
             ApiError::Forbidden { needed } => (
                 format!("this endpoint needs the {} role", needed.as_str()),
                 None,
@@ -268,8 +279,12 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        // Answers about credentials depend on the caller: never stored.
-        let about_caller = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+        // Answers about credentials (or a caller's attempts) depend on the
+        // caller: never stored.
+        let about_caller = matches!(
+            status,
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::TOO_MANY_REQUESTS
+        );
         let cache = if status.is_server_error() || about_caller {
             CACHE_NONE
         } else {
@@ -298,6 +313,12 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static(Challenge::Missing.header()),
                 );
             }
+            ApiError::SignInThrottled { retry_after } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from(retry_seconds(retry_after)),
+                );
+            }
             ApiError::Forbidden { .. } => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
@@ -310,6 +331,12 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// `Retry-After`'s whole seconds: rounded up, so a client that waits them
+/// is never early.
+fn retry_seconds(wait: std::time::Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
 }
 
 /// The problem for an error status that a layer (not a handler) answered
@@ -329,7 +356,7 @@ pub fn problem_for_status(status: StatusCode) -> ApiError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
-    #[schema(schema_with = super::openapi::about_blank)]
+    #[schema(value_type = super::openapi::ProblemType)]
     pub problem_type: &'static str,
     /// The status's reason phrase.
     #[schema(examples("Bad Request"))]

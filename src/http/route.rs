@@ -38,6 +38,7 @@ macro_rules! route_table {
             MlModel: public_read("/api/v1/ml/model", Immutable) => get(ml::model), NoParams;
             MlFeatures: public_read("/api/v1/ml/features", Immutable) => get(ml::features), NoParams;
             AuthLogin: public_write("/api/v1/auth/login") => post(auth::login), NoParams;
+            AuthToken: public_write("/api/v1/auth/token") => post(auth::token), NoParams;
             AuthRefresh: public_write("/api/v1/auth/refresh") => post(auth::refresh), NoParams;
             ScrapingTrigger: with_role("/api/v1/scraping/trigger", Methods::Write, Role::Admin) => post(scraping::trigger), NoParams;
             ScrapingStatus: with_role("/api/v1/scraping/status", Methods::Read, Role::Admin) => get(scraping::status), NoParams;
@@ -206,8 +207,15 @@ impl Route {
     /// Whether the route needs the authentication settings: it signs in, or
     /// only some callers may call it. The other functions never read them.
     pub const fn uses_auth(self) -> bool {
-        matches!(self, Route::AuthLogin | Route::AuthRefresh)
+        self.signs_in()
+            || matches!(self, Route::AuthRefresh)
             || matches!(self.access(), Access::Role(_))
+    }
+
+    /// Whether the route checks a password: JSON sign-in, or the OAuth 2.0
+    /// password grant.
+    pub const fn signs_in(self) -> bool {
+        matches!(self, Route::AuthLogin | Route::AuthToken)
     }
 
     /// Whether the route starts scrapes or reports on them (the other

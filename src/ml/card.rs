@@ -4,10 +4,15 @@
 //! inside the model file and is served at `/api/v1/ml/model`.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    Discriminator, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::train::findings::TargetFinding;
 use super::train::metrics::Evaluation;
+use crate::domain::{named_schema, one_of_words};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ModelCard {
@@ -71,7 +76,7 @@ pub struct FeatureCard {
 }
 
 /// A candidate algorithm and its hyper-parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "algorithm", rename_all = "snake_case")]
 pub enum Candidate {
     ComplementNaiveBayes {
@@ -83,6 +88,83 @@ pub enum Candidate {
         iterations: u32,
     },
 }
+
+// Described by hand so that each variant is a named schema (derive inlines
+// them, and a client generator then invents `CandidateType0`).
+impl PartialSchema for Candidate {
+    fn schema() -> RefOr<Schema> {
+        let variant = |name: &str| Ref::from_schema_name(name);
+        OneOfBuilder::new()
+            .item(variant(NAIVE_BAYES))
+            .item(variant(LOGISTIC_REGRESSION))
+            .discriminator(Some(Discriminator::with_mapping(
+                "algorithm",
+                [
+                    (
+                        "complement_naive_bayes",
+                        format!("#/components/schemas/{NAIVE_BAYES}"),
+                    ),
+                    (
+                        "logistic_regression",
+                        format!("#/components/schemas/{LOGISTIC_REGRESSION}"),
+                    ),
+                ],
+            )))
+            .description(Some("A candidate algorithm and its hyper-parameters."))
+            .into()
+    }
+}
+
+impl ToSchema for Candidate {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        let number = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        };
+        let algorithm = || Ref::from_schema_name(Algorithm::name());
+        let naive_bayes = ObjectBuilder::new()
+            .description(Some(
+                "Complement naive Bayes (Rennie et al. 2003) and its smoothing.",
+            ))
+            .property("algorithm", algorithm())
+            .property("alpha", number())
+            .required("algorithm")
+            .required("alpha");
+        let logistic = ObjectBuilder::new()
+            .description(Some("Multinomial logistic regression and its L2 penalty."))
+            .property("algorithm", algorithm())
+            .property("l2", number())
+            .property("balanced", ObjectBuilder::new().schema_type(Type::Boolean))
+            .property(
+                "iterations",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+                    .minimum(Some(0)),
+            )
+            .required("algorithm")
+            .required("l2")
+            .required("balanced")
+            .required("iterations");
+        schemas.extend([
+            (NAIVE_BAYES.to_owned(), naive_bayes.into()),
+            (LOGISTIC_REGRESSION.to_owned(), logistic.into()),
+            (Algorithm::name().into_owned(), Algorithm::schema()),
+        ]);
+    }
+}
+
+const NAIVE_BAYES: &str = "ComplementNaiveBayes";
+const LOGISTIC_REGRESSION: &str = "LogisticRegression";
+
+named_schema!(
+    /// A candidate's algorithm: the tag of [`Candidate`].
+    Algorithm => one_of_words(
+        &["complement_naive_bayes", "logistic_regression"],
+        "The algorithm of a candidate.",
+    )
+);
 
 impl std::fmt::Display for Candidate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -5,12 +5,12 @@
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, RefBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::features::{FEATURES, Feature, FeatureKind, FeatureValue, feature};
 use super::split::{Split, SplitRule};
-use crate::domain::Book;
+use crate::domain::{Book, named_schema, one_of_words};
 
 /// The column that is not a feature: the book's side of the split.
 pub const SPLIT_COLUMN: &str = "split";
@@ -102,12 +102,16 @@ impl PartialSchema for Row {
             .additional_properties(Some(AdditionalProperties::FreeForm(false)));
         for column in all_columns() {
             let property = match column {
-                Column::Split => ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["train", "test"]))
-                    .description(Some("The book's side of the train/test split.")),
+                Column::Split => {
+                    let side = RefBuilder::new()
+                        .ref_location_from_schema_name(Side::name())
+                        .description(Some("The book's side of the train/test split."));
+                    row = row.property(column.name(), side);
+                    continue;
+                }
                 Column::Feature(feature) => {
                     let kind = match feature.kind {
+                        FeatureKind::Numeric if feature.is_integer() => Type::Integer,
                         FeatureKind::Numeric => Type::Number,
                         FeatureKind::Boolean => Type::Boolean,
                         FeatureKind::Categorical | FeatureKind::Text => Type::String,
@@ -128,7 +132,16 @@ impl ToSchema for Row {
     fn name() -> std::borrow::Cow<'static, str> {
         "DatasetRow".into()
     }
+
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((Side::name().into(), Side::schema()));
+    }
 }
+
+named_schema!(
+    /// A book's side of the train/test split.
+    Side => one_of_words(&["train", "test"], "A book's side of the train/test split.")
+);
 
 /// RFC 4180 CSV (CRLF line ends, quotes where needed) with a header row.
 pub fn to_csv(columns: &[Column], rows: &[Row]) -> Vec<u8> {

@@ -149,6 +149,12 @@ impl Feature {
     pub fn of<'a>(&self, book: &'a Book) -> FeatureValue<'a> {
         (self.value)(book)
     }
+
+    /// Whether its values are whole numbers: every numeric feature but the
+    /// amounts in GBP (a test holds this to the values themselves).
+    pub fn is_integer(&self) -> bool {
+        self.kind == FeatureKind::Numeric && self.unit != Some("GBP")
+    }
 }
 
 impl fmt::Debug for Feature {
@@ -442,6 +448,12 @@ pub(crate) mod tests {
         let b = book(7, "Ünïcode  title", "", 2608, 0);
         for f in FEATURES {
             let value = f.of(&b);
+            assert_eq!(
+                f.is_integer(),
+                matches!(value, FeatureValue::Integer(_)),
+                "{}",
+                f.name
+            );
             let ok = match f.kind {
                 FeatureKind::Numeric => value.as_f64().is_some() && value.as_str().is_none(),
                 FeatureKind::Categorical | FeatureKind::Text => value.as_str().is_some(),

@@ -9,7 +9,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::ServiceError;
 use super::page::{ListPage, Pagination};
-use super::schema::gbp;
+use super::schema::Currency;
 use crate::domain::{Book, BookId};
 use crate::ml::similar::NEIGHBOURS;
 use crate::store::Store;
@@ -25,7 +25,7 @@ pub struct BookView {
     /// `stock > 0`.
     pub in_stock: bool,
     /// ISO 4217 code of every price.
-    #[schema(schema_with = gbp)]
+    #[schema(value_type = Currency)]
     pub currency: &'static str,
 }
 

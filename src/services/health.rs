@@ -7,15 +7,15 @@ use utoipa::ToSchema;
 use std::time::Duration;
 
 use super::ServiceError;
-use super::schema::constant;
+use super::schema::CheckStatus;
 use crate::ml::serving::ServingError;
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Health {
-    #[schema(schema_with = ok)]
+    #[schema(value_type = CheckStatus)]
     pub status: &'static str,
-    #[schema(schema_with = ok)]
+    #[schema(value_type = CheckStatus)]
     pub database: &'static str,
     /// Books the database holds, counted now.
     pub books: u64,
@@ -90,9 +90,4 @@ pub fn health(
         version: crate::VERSION,
         model_endpoint,
     })
-}
-
-/// `status` and `database` of a healthy instance.
-fn ok() -> utoipa::openapi::Object {
-    constant("ok")
 }

@@ -3,10 +3,14 @@
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{
+    ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::ServiceError;
-use crate::domain::BookId;
+use crate::domain::{BookId, named_schema};
 use crate::ml::card::ModelCard;
 use crate::ml::dataset::{self, Column, Row};
 use crate::ml::model::{ClassProbability, MODEL_NAME, ModelFile, ModelSummary, Prediction};
@@ -27,16 +31,98 @@ pub const DEFAULT_TOP: u32 = 3;
 
 /// The body of `POST /ml/predictions`: books by their text, or catalogue
 /// books by id. Exactly one of the two.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PredictionRequest {
-    /// Books to classify from their text, 1 to 100.
-    #[schema(min_items = 1, max_items = 100)]
     pub instances: Option<Vec<Instance>>,
-    /// Catalogue books to classify from their stored text, 1 to 100.
-    #[schema(min_items = 1, max_items = 100, value_type = Option<Vec<u32>>)]
+    #[serde(default, deserialize_with = "whole_numbers")]
     pub book_ids: Option<Vec<u32>>,
 }
+
+/// Book ids as JSON numbers with no fraction, `191.0` as well as `191`:
+/// JSON Schema calls both integers, and so do the clients that write
+/// every number as a float.
+fn whole_numbers<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<u32>>, D::Error> {
+    let Some(numbers) = Option::<Vec<serde_json::Number>>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    numbers
+        .iter()
+        .map(|number| {
+            let whole = number.as_u64().or_else(|| {
+                number
+                    .as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= f64::from(u32::MAX))
+                    .map(|f| f as u64)
+            });
+            whole.and_then(|n| u32::try_from(n).ok()).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "book ids are whole numbers from 1 to {}; got {number}",
+                    u32::MAX
+                ))
+            })
+        })
+        .collect::<Result<Vec<u32>, D::Error>>()
+        .map(Some)
+}
+
+// Described by hand: its two forms are schemas of their own, so that the
+// document says "exactly one" (`oneOf` of two closed objects) and a client
+// generator gets two named types.
+impl PartialSchema for PredictionRequest {
+    fn schema() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name(PredictByText::name()))
+            .item(Ref::from_schema_name(PredictByBookIds::name()))
+            .description(Some(
+                "Books by their text, or catalogue books by id: exactly one of the two.",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for PredictionRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((PredictByText::name().into(), PredictByText::schema()));
+        PredictByText::schemas(schemas);
+        schemas.push((PredictByBookIds::name().into(), PredictByBookIds::schema()));
+    }
+}
+
+/// Books to classify from their text.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Described, never built: `PredictionRequest` reads it.
+pub struct PredictByText {
+    /// 1 to 100 books.
+    #[schema(min_items = 1, max_items = 100)]
+    instances: Vec<Instance>,
+}
+
+named_schema!(
+    /// Catalogue books to classify from their stored text.
+    PredictByBookIds => ObjectBuilder::new()
+        .description(Some("Catalogue books to classify from their stored text."))
+        .property(
+            "book_ids",
+            ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                        .minimum(Some(1))
+                        .maximum(Some(u32::MAX)),
+                )
+                .min_items(Some(1))
+                .max_items(Some(MAX_INSTANCES))
+                .description(Some(
+                    "1 to 100 ids of the catalogue's books, as `/books/{id}` takes them; \
+                     an id no book has is a 404.",
+                )),
+        )
+        .required("book_ids")
+);
 
 /// A book's text.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -46,6 +132,7 @@ pub struct Instance {
     #[schema(
         min_length = 1,
         max_length = 1000,
+        pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]",
         examples("The Haunting of Hill House")
     )]
     pub title: String,
@@ -147,7 +234,7 @@ pub struct BookText {
 }
 
 /// The books `request` asks about, in order: its instances as given, or the
-/// catalogue's books by id (an unknown id is invalid input naming it).
+/// catalogue's books by id (an unknown id is a missing book, naming it).
 pub fn books_to_predict(
     store: Option<&Store>,
     request: PredictionRequest,
@@ -181,9 +268,10 @@ pub fn books_to_predict(
                 }
             }
             if !missing.is_empty() {
+                // As for `/books/{id}`: a book that does not exist is a 404.
                 missing.truncate(10);
-                return Err(ServiceError::InvalidInput {
-                    detail: format!("no book has id {}", missing.join(", ")),
+                return Err(ServiceError::BookNotFound {
+                    id: missing.join(", "),
                 });
             }
             Ok(books)

@@ -1,19 +1,14 @@
-//! Schema pieces the services' views share and derive cannot infer.
+//! Schema pieces the services' views share and derive cannot infer, each
+//! under its own name in the document.
 
-use utoipa::openapi::Object;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use crate::domain::{named_schema, one_of_words};
 
-/// A string that is always `value`.
-pub fn constant(value: &str) -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some([value]))
-        .build()
-}
+named_schema!(
+    /// `currency`: the ISO 4217 code of every price, always `GBP`.
+    Currency => one_of_words(&["GBP"], "ISO 4217 code of every price.")
+);
 
-/// `currency`: the ISO 4217 code of every price.
-pub fn gbp() -> Object {
-    let mut schema = constant("GBP");
-    schema.description = Some("ISO 4217 code of every price.".into());
-    schema
-}
+named_schema!(
+    /// A check that passed: always `ok` (a failed one is a 503 problem).
+    CheckStatus => one_of_words(&["ok"], "A check that passed (a failed one is a 503 problem).")
+);

@@ -8,8 +8,8 @@ use utoipa::openapi::Object;
 use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Schema, Type};
 
 use super::ServiceError;
-use super::schema::gbp;
-use crate::domain::{Decimal2, Price};
+use super::schema::Currency;
+use crate::domain::{Decimal2, Price, named_schema};
 use crate::store::Store;
 
 /// Catalogue-wide figures. Prices in GBP.
@@ -27,14 +27,14 @@ pub struct OverviewView {
     pub median_price: Decimal2,
 
     /// Books per star rating, keyed "1" to "5".
-    #[schema(schema_with = rating_distribution)]
+    #[schema(value_type = RatingDistribution)]
     pub rating_distribution: BTreeMap<String, u64>,
     /// Mean stars, two decimals.
     #[schema(value_type = f64, minimum = 0, maximum = 5)]
     pub average_rating: Decimal2,
     pub books_in_stock: u64,
     pub total_stock: u64,
-    #[schema(schema_with = gbp)]
+    #[schema(value_type = Currency)]
     pub currency: &'static str,
     /// When the data was scraped (RFC 3339, UTC); null if the database does not say.
     #[schema(required = true, format = DateTime, examples("2025-01-01T06:00:00Z"))]
@@ -63,7 +63,7 @@ pub struct CategoryStatsView {
 pub struct CategoryStatsList {
     pub items: Vec<CategoryStatsView>,
     pub total: usize,
-    #[schema(schema_with = gbp)]
+    #[schema(value_type = Currency)]
     pub currency: &'static str,
 }
 
@@ -114,7 +114,11 @@ pub fn categories(store: &Store) -> Result<CategoryStatsList, ServiceError> {
     })
 }
 
-/// Books per star rating: exactly the keys "1" to "5".
+named_schema!(
+    /// Books per star rating: exactly the keys "1" to "5".
+    RatingDistribution => rating_distribution()
+);
+
 fn rating_distribution() -> Object {
     let count = ObjectBuilder::new()
         .schema_type(Type::Integer)

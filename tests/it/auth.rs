@@ -17,6 +17,7 @@ use crate::app::{ADMIN, READER, Reply, TEST_SECRET, auth_env, committed_db};
 use crate::served::Served;
 
 const LOGIN: &str = "/api/v1/auth/login";
+const TOKEN: &str = "/api/v1/auth/token";
 const REFRESH: &str = "/api/v1/auth/refresh";
 /// An admin-only read: the attack table's target.
 const PROTECTED: &str = "/api/v1/scraping/status";
@@ -178,7 +179,18 @@ async fn the_auth_suite_leaves_no_secret_in_the_logs() {
         ADMIN.0,
         ADMIN.1.replace(' ', "+")
     );
-    let reply = post(&server, LOGIN, "application/x-www-form-urlencoded", form).await;
+    // The OAuth 2.0 password grant has its own route, which takes only
+    // the form; the sign-in route takes only JSON.
+    let reply = post(
+        &server,
+        LOGIN,
+        "application/x-www-form-urlencoded",
+        form.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, 415, "{}", reply.text);
+    reply.problem(415);
+    let reply = post(&server, TOKEN, "application/x-www-form-urlencoded", form).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     secrets.push(
         reply.json()["access_token"]
@@ -472,19 +484,31 @@ async fn the_auth_suite_leaves_no_secret_in_the_logs() {
         ),
         (LOGIN, "text/plain", format!("{}:{}", ADMIN.0, ADMIN.1), 415),
         (
-            LOGIN,
+            TOKEN,
             "application/x-www-form-urlencoded",
             "username=ada".into(),
             422,
         ),
         (
-            LOGIN,
+            TOKEN,
+            "application/x-www-form-urlencoded",
+            format!("username={}&password={}", ADMIN.0, ADMIN.1),
+            422,
+        ),
+        (
+            TOKEN,
             "application/x-www-form-urlencoded",
             format!(
                 "grant_type=client_credentials&username={}&password=x",
                 ADMIN.0
             ),
-            400,
+            422,
+        ),
+        (
+            TOKEN,
+            "application/json",
+            json!({"username": ADMIN.0, "password": ADMIN.1}).to_string(),
+            415,
         ),
         (REFRESH, "application/json", "[".into(), 400),
         (
@@ -590,4 +614,42 @@ async fn without_a_long_enough_secret_auth_is_closed_and_the_rest_answers() {
             assert!(!logs.contains(secret), "the short secret is in the logs");
         }
     }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_for_one_name_are_slowed_even_for_the_right_password() {
+    // A server of its own: the count of failures lives in the process.
+    let server = Served::start(&committed_db(), &[], &crate::app::auth_env());
+    let wrong = "a guess";
+    for attempt in 1..=10 {
+        let reply = sign_in(&server, ADMIN.0, wrong).await;
+        assert_challenged(&reply, &format!("wrong password {attempt}"), false);
+    }
+    // The eleventh attempt comes too early: refused unchecked, even with
+    // the right password, on both sign-in routes.
+    let reply = sign_in(&server, ADMIN.0, ADMIN.1).await;
+    let problem = reply.problem(429);
+    assert_eq!(
+        problem["detail"],
+        "too many failed sign-ins for this account; try again in 1 s"
+    );
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let form = format!(
+        "grant_type=password&username={}&password={}",
+        ADMIN.0, ADMIN.1
+    );
+    let reply = post(&server, TOKEN, "application/x-www-form-urlencoded", form).await;
+    reply.problem(429);
+    // Other names are not slowed.
+    assert_eq!(sign_in(&server, READER.0, READER.1).await.status, 200);
+    // After the wait the right password signs in, and clears the count.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(sign_in(&server, ADMIN.0, ADMIN.1).await.status, 200);
+    assert_challenged(&sign_in(&server, ADMIN.0, wrong).await, "after", false);
+    // An unknown name is slowed alike: the answers never tell the two apart.
+    for _ in 0..10 {
+        assert_challenged(&sign_in(&server, "nobody", wrong).await, "?", false);
+    }
+    sign_in(&server, "nobody", wrong).await.problem(429);
 }

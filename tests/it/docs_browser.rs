@@ -2,7 +2,7 @@
 //! chromedriver, loads the docs page from the local server, which lists every
 //! endpoint; "Try it out" on `/api/v1/books/{id}` with id 1 shows the book's
 //! title. Authorize, with the OAuth 2.0 password flow and the test admin's
-//! credentials, signs in at `/api/v1/auth/login`; "Try it out" on
+//! credentials, gets a token at `/api/v1/auth/token`; "Try it out" on
 //! `POST /api/v1/scraping/trigger` then gets a 202 from the GitHub Actions
 //! trigger (against the shared server's stand-in). Screenshots go to
 //! `target/docs-browser/`. Nothing may be loaded from another origin (other
@@ -210,7 +210,7 @@ async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
     let (chromium, chromedriver) = browser_binaries("docs browser test");
     let origin = format!("http://{}", crate::app::server_addr());
     let (admin, password) = crate::app::ADMIN;
-    let login_path = books::http::Route::AuthLogin.path();
+    let login_path = books::http::Route::AuthToken.path();
     let trigger_path = books::http::Route::ScrapingTrigger.path();
 
     let profile = tempfile::tempdir().expect("profile dir");
@@ -292,8 +292,8 @@ async fn authorize_with_the_password_flow_then_trigger_a_scrape() {
     assert_eq!(errors, json!([]), "errors in the Authorize dialog");
     session.screenshot("authorized.png").await;
 
-    // The token request: a password grant form, POSTed to the sign-in
-    // route on this origin, answered 200.
+    // The token request: a password grant form, POSTed to the token route
+    // on this origin, answered 200.
     let logins = fetches_to(&session, &origin, login_path).await;
     assert_eq!(logins.len(), 1, "one sign-in: {logins:?}");
     let login = &logins[0];

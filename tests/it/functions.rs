@@ -65,10 +65,13 @@ impl Function {
         let client = reqwest::Client::new();
         let mut request = match &sample.body {
             None => client.get(url),
-            Some(body) => client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.to_string()),
+            Some(body) => {
+                let (content_type, text) = crate::app::encoded_body(body);
+                client
+                    .post(url)
+                    .header("content-type", content_type)
+                    .body(text)
+            }
         };
         let protected = Route::resolve(sample.path.split('?').next().unwrap_or_default())
             .is_some_and(|r| r.access() != books::http::route::Access::Public);
@@ -162,6 +165,10 @@ fn sample_request(route: Route) -> Sample {
             path: route.path().to_owned(),
             body: Some(serde_json::json!({"username": ADMIN.0, "password": ADMIN.1})),
         },
+        Route::AuthToken => Sample {
+            path: route.path().to_owned(),
+            body: Some(crate::app::admin_password_grant()),
+        },
         Route::AuthRefresh => Sample {
             path: route.path().to_owned(),
             body: Some(serde_json::json!({"refresh_token": token_for(
@@ -245,7 +252,7 @@ async fn every_function_binary_answers_its_route_with_real_data() {
                     Some(64)
                 );
             }
-            Route::AuthLogin | Route::AuthRefresh => {
+            Route::AuthLogin | Route::AuthToken | Route::AuthRefresh => {
                 assert_eq!(json["token_type"], "Bearer");
                 assert_eq!(json["expires_in"], 900);
                 assert!(json["access_token"].as_str().is_some_and(|t| t.len() > 100));

@@ -250,3 +250,53 @@ async fn prediction_and_login_posts_read_their_bodies_text_or_base64() {
     assert_eq!(status(&status_response), 200, "{status_response}");
     assert_eq!(body(&status_response)["mode"], "github-actions");
 }
+
+#[tokio::test]
+async fn behind_a_rest_api_stage_links_and_locations_keep_the_stage() {
+    let handler = handler().await;
+    // A page of a list through the `prod` stage: every link target is
+    // under `/prod`, where API Gateway routes it back to this function.
+    let mut page: Value = serde_json::from_str(&event("rest-api-search.json")).unwrap();
+    page["queryStringParameters"] =
+        serde_json::json!({"title": "the", "per_page": "3", "page": "2"});
+    page["multiValueQueryStringParameters"] =
+        serde_json::json!({"title": ["the"], "per_page": ["3"], "page": ["2"]});
+    let response = invoke(&handler, &page.to_string(), "stage-links").await;
+    assert_eq!(status(&response), 200, "{response}");
+    let links = header(&response, "link").expect("a Link header");
+    let targets: Vec<&str> = links
+        .split(", ")
+        .map(|link| link.split_once('>').expect("<target>").0)
+        .collect();
+    assert_eq!(targets.len(), 4, "{links}");
+    for target in targets {
+        assert!(
+            target.starts_with("</prod/api/v1/books/search?"),
+            "{target} in {links}"
+        );
+    }
+    // Without a stage (an HTTP API's $default), the links are the API's own.
+    let plain = invoke(&handler, &event("http-api-books-page.json"), "no-stage").await;
+    let links = header(&plain, "link").expect("a Link header");
+    assert!(links.starts_with("</api/v1/books?"), "{links}");
+
+    // The trigger's Location, through the stage too.
+    let mut trigger: Value = serde_json::from_str(&event("rest-api-search.json")).unwrap();
+    trigger["httpMethod"] = "POST".into();
+    trigger["path"] = Route::ScrapingTrigger.path().into();
+    trigger["requestContext"]["path"] = format!("/prod{}", Route::ScrapingTrigger.path()).into();
+    trigger["queryStringParameters"] = Value::Null;
+    trigger["multiValueQueryStringParameters"] = Value::Null;
+    let bearer = format!("Bearer {}", crate::app::admin_token());
+    trigger["headers"]["authorization"] = bearer.clone().into();
+    trigger["multiValueHeaders"]["authorization"] = serde_json::json!([bearer]);
+    trigger["headers"]["content-type"] = "application/json".into();
+    trigger["multiValueHeaders"]["content-type"] = serde_json::json!(["application/json"]);
+    trigger["body"] = r#"{"reason":"the stage test"}"#.into();
+    let response = invoke(&handler, &trigger.to_string(), "stage-location").await;
+    assert_eq!(status(&response), 202, "{response}");
+    assert_eq!(
+        header(&response, "location"),
+        Some("/prod/api/v1/scraping/status")
+    );
+}

@@ -204,6 +204,7 @@ mod emulator {
                     route.path(),
                     json!({"username": ADMIN.0, "password": ADMIN.1}),
                 ),
+                Route::AuthToken => Call::post(route.path(), crate::app::admin_password_grant()),
                 Route::AuthRefresh => Call::post(
                     route.path(),
                     json!({"refresh_token": token_for(
@@ -246,8 +247,9 @@ mod emulator {
             .unwrap()
             .remove("accept-encoding");
         if let Some(body) = &call.body {
-            event["body"] = body.to_string().into();
-            event["headers"]["content-type"] = "application/json".into();
+            let (content_type, text) = crate::app::encoded_body(body);
+            event["body"] = text.into();
+            event["headers"]["content-type"] = content_type.into();
         }
         let protected = Route::resolve(call.path()).is_some_and(|r| r.access() != Access::Public);
         if protected {
@@ -334,16 +336,17 @@ mod emulator {
             .await
             .expect("invoke");
             let method = reqwest::Method::from_bytes(call.method.as_bytes()).unwrap();
-            let mut headers = vec![];
-            if call.body.is_some() {
-                headers.push(("content-type", "application/json"));
-            }
+            let body = call.body.as_ref().map(crate::app::encoded_body);
+            let headers: Vec<(&str, &str)> = body
+                .iter()
+                .map(|(content_type, _)| ("content-type", *content_type))
+                .collect();
             let served = app
                 .send(
                     method,
                     &call.path_and_query,
                     &headers,
-                    call.body.as_ref().map(Value::to_string),
+                    body.as_ref().map(|(_, text)| text.clone()),
                 )
                 .await;
             let what = format!("{} {}", call.method, call.path_and_query);

@@ -344,7 +344,7 @@ async fn prediction_bodies_are_checked() {
         (
             "application/json",
             json!({"book_ids": [1, 99999]}).to_string(),
-            422,
+            404,
             "99999",
         ),
     ];

@@ -66,17 +66,21 @@ fn parameters(route: Route) -> Vec<&'static Value> {
         .collect()
 }
 
-/// A query parameter's schema for a value: the second alternative, after
-/// the empty string (which means absent, the first alternative, checked here).
-fn value_schema(p: &Value) -> &Value {
-    let alternatives = p["schema"]["anyOf"].as_array().expect("anyOf");
-    assert_eq!(alternatives.len(), 2, "{p}");
-    assert_eq!(
-        alternatives[0],
-        json!({"type": "string", "enum": [""]}),
-        "{p}"
-    );
-    &alternatives[1]
+/// A query parameter's schema, plain (no alternative for an empty value,
+/// which is refused): its own, or a named component's (`allOf` of the one
+/// `$ref`) with the parameter's default beside it.
+fn value_schema(p: &Value) -> Value {
+    let schema = &p["schema"];
+    assert!(schema.get("anyOf").is_none(), "{p}");
+    let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+        return schema.clone();
+    };
+    assert_eq!(parts.len(), 1, "{p}");
+    let mut named = resolve(doc(), &parts[0]).clone();
+    if let Some(default) = schema.get("default") {
+        named["default"] = default.clone();
+    }
+    named
 }
 
 fn query_parameters(route: Route) -> Vec<&'static Value> {
@@ -173,13 +177,13 @@ fn the_document_parses_as_openapi_3_1_and_every_reference_resolves() {
     let text = String::from_utf8(openapi::document_json().to_vec()).expect("utf-8");
     // OpenAPI 3.1 lets a URL be relative (§4.3); oas3 types `tokenUrl` as an
     // absolute URL, so it reads the document with the local server's.
-    let relative = format!("\"tokenUrl\": \"{}\"", Route::AuthLogin.path());
+    let relative = format!("\"tokenUrl\": \"{}\"", Route::AuthToken.path());
     assert!(text.contains(&relative), "the password flow's tokenUrl");
     let text = text.replace(
         &relative,
         &format!(
             "\"tokenUrl\": \"{LOCAL_SERVER}{}\"",
-            Route::AuthLogin.path()
+            Route::AuthToken.path()
         ),
     );
     let spec = oas3::from_json(&text).expect("oas3 parses the document");
@@ -334,7 +338,7 @@ fn operations_are_complete_and_consistent() {
     assert_eq!(password["type"], "oauth2");
     assert_eq!(
         password["flows"]["password"]["tokenUrl"],
-        Route::AuthLogin.path()
+        Route::AuthToken.path()
     );
 
     let servers: Vec<&str> = doc()["servers"]
@@ -375,13 +379,13 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
             let schema = if p["in"] == "query" {
                 value_schema(p)
             } else {
-                &p["schema"]
+                p["schema"].clone()
             };
             assert!(schema["type"].is_string(), "{context}: no type");
             let description = p["description"].as_str().unwrap_or_default();
             if p["in"] == "query" {
                 assert!(
-                    description.contains("An empty value means absent"),
+                    description.contains("an empty value (`?"),
                     "{context}: {description}"
                 );
             }
@@ -397,10 +401,10 @@ fn documented_parameters_are_exactly_the_accepted_ones() {
                 );
             }
             if let Some(example) = p.get("example") {
-                schemas.assert_valid(schema, example, &format!("{context} example"));
+                schemas.assert_valid(&schema, example, &format!("{context} example"));
             }
             if let Some(default) = schema.get("default") {
-                schemas.assert_valid(schema, default, &format!("{context} default"));
+                schemas.assert_valid(&schema, default, &format!("{context} default"));
             }
         }
         // The one header parameter is the conditional request.
@@ -467,7 +471,13 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                 Some("number") if schema.get("exclusiveMaximum").is_some() => {
                     assert_eq!(schema["exclusiveMinimum"], 0, "{name}");
                     assert_eq!(schema["exclusiveMaximum"], 1, "{name}");
-                    good.extend(["0.1".into(), "0.5".into(), "0.999999".into()]);
+                    good.extend([
+                        "0.1".into(),
+                        "0.5".into(),
+                        "0.999999".into(),
+                        "0.9999999999999999".into(),
+                        "1e-05".into(),
+                    ]);
                     bad.extend([
                         "0".into(),
                         "1".into(),
@@ -479,8 +489,14 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                 // An amount in GBP.
                 Some("number") => {
                     assert_eq!(schema["minimum"], 0, "{name}");
-                    good.extend(["0".into(), "12.5".into(), "12.50".into()]);
-                    bad.extend(["-0.01".into(), "1.234".into(), "NaN".into()]);
+                    good.extend([
+                        "0".into(),
+                        "12.5".into(),
+                        "12.50".into(),
+                        "1.234".into(),
+                        "1e2".into(),
+                    ]);
+                    bad.extend(["-0.01".into(), "NaN".into()]);
                 }
                 Some("string") if schema.get("enum").is_some() => {
                     for value in schema["enum"].as_array().expect("enum") {
@@ -502,7 +518,7 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                 Some("string") => {
                     let max = schema["maxLength"].as_u64().expect("maxLength") as usize;
                     good.push("b".repeat(max));
-                    bad.push("b".repeat(max + 1));
+                    bad.extend(["b".repeat(max + 1), " ".repeat(3)]);
                 }
                 Some("boolean") => {
                     good.extend(["true".into(), "false".into()]);
@@ -510,6 +526,9 @@ async fn documented_limits_defaults_and_enums_are_the_parsers() {
                 }
                 other => panic!("{name}: undocumented type {other:?}"),
             }
+            // An empty value is refused, whatever the type: a client leaves
+            // the parameter out for its default.
+            bad.push(String::new());
             for value in good {
                 let url = url(route, base, name, &value);
                 let reply = call(&app, route, &url).await;
@@ -588,8 +607,17 @@ async fn every_operation_answers_its_documented_examples() {
         schemas.assert_valid(schema, &body, &url);
         // A documented request body takes the sample.
         if let Some(sample) = sample_body(route) {
-            let body_schema =
-                &operation(route)["requestBody"]["content"]["application/json"]["schema"];
+            let (media_type, _) = crate::app::encoded_body(&sample);
+            let body_schema = &operation(route)["requestBody"]["content"][media_type]["schema"];
+            // A form's fields, as the JSON object the schema describes.
+            let sample = match &sample {
+                Value::String(form) => Value::Object(
+                    url::form_urlencoded::parse(form.as_bytes())
+                        .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                        .collect(),
+                ),
+                json => json.clone(),
+            };
             schemas.assert_valid(body_schema, &sample, &format!("{url} request body"));
         }
         if body.get("total_pages").is_some() {
@@ -825,6 +853,7 @@ fn sample_body(route: Route) -> Option<Value> {
             {"title": "The Haunting of Hill House", "description": "A ghost story."}
         ]})),
         Route::AuthLogin => Some(json!({"username": ADMIN.0, "password": ADMIN.1})),
+        Route::AuthToken => Some(crate::app::admin_password_grant()),
         Route::ScrapingTrigger => Some(json!({"reason": "the OpenAPI tests"})),
         Route::AuthRefresh => Some(json!({"refresh_token": crate::app::token_for(
             ADMIN.0,
@@ -838,7 +867,7 @@ fn sample_body(route: Route) -> Option<Value> {
 /// `url` called the way `route` is meant to be: GET, or POST of its sample body.
 async fn call(app: &TestApp, route: Route, url: &str) -> crate::app::Reply {
     match sample_body(route) {
-        Some(body) => app.post_json(url, &body).await,
+        Some(body) => app.post_sample(url, &body).await,
         None => app.get(url).await,
     }
 }
@@ -966,17 +995,54 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
             continue;
         };
         let url = sample(route);
-        let bodies: [(&str, String, u16); 4] = [
-            (
-                "application/json",
-                good.to_string(),
-                openapi::success_status(route),
-            ),
-            ("application/json", "{".into(), 400),
-            ("text/plain", good.to_string(), 415),
-            ("application/json", "{\"instances\":[]}".into(), 422),
-        ];
-        for (content_type, body, expected) in bodies {
+        let (media_type, good) = crate::app::encoded_body(&good);
+        let mut bodies: Vec<(&str, String, u16)> = if route == Route::AuthToken {
+            let form = "application/x-www-form-urlencoded";
+            [
+                (form, good.clone(), openapi::success_status(route)),
+                (form, "username=ada".into(), 422),
+                ("application/json", good, 415),
+                (form, "grant_type=password".into(), 422),
+            ]
+            .into()
+        } else {
+            [
+                (media_type, good.clone(), openapi::success_status(route)),
+                ("application/json", "{".into(), 400),
+                ("text/plain", good, 415),
+                ("application/json", "{\"instances\":[]}".into(), 422),
+            ]
+            .into()
+        };
+        if route.signs_in() {
+            // Failed sign-ins for one name, until the next must wait (429);
+            // a name of this test's own, so no other test is slowed.
+            let name = format!("contract-{route:?}");
+            let wrong = if route == Route::AuthToken {
+                format!("grant_type=password&username={name}&password=wrong")
+            } else {
+                json!({"username": name, "password": "wrong"}).to_string()
+            };
+            for _ in 0..10 {
+                bodies.push((media_type, wrong.clone(), 401));
+            }
+            bodies.push((media_type, wrong, 429));
+        }
+        if route == Route::MlPredictions {
+            // A book id no book has.
+            let missing = json!({"book_ids": [99999]}).to_string();
+            bodies.push(("application/json", missing, 404));
+        }
+        // A form has no syntax to break: its 400 is a query's.
+        let mut bodies: Vec<(String, &str, String, u16)> = bodies
+            .into_iter()
+            .map(|(content_type, body, expected)| (url.clone(), content_type, body, expected))
+            .collect();
+        if route == Route::AuthToken {
+            let form = crate::app::encoded_body(&crate::app::admin_password_grant());
+            bodies.push((format!("{url}?unknown=1"), form.0, form.1, 400));
+        }
+        for (url, content_type, body, expected) in bodies {
             let headers = [("content-type", content_type)];
             let reply = app.send(Method::POST, &url, &headers, Some(body)).await;
             assert_eq!(reply.status, expected, "POST {url}: {}", reply.text);
@@ -999,7 +1065,7 @@ async fn every_real_response_is_documented_and_matches_its_schema() {
         let state = books::adapters::load_state(&crate::app::committed_db(), &[route])
             .with_auth(Some(crate::app::test_auth()));
         let request = http::Request::post(&url)
-            .header("content-type", "application/json")
+            .header("content-type", media_type)
             .header(
                 "authorization",
                 format!("Bearer {}", crate::app::admin_token()),

@@ -1,7 +1,9 @@
-//! Sign-in and refresh. Both issue a fresh access and refresh token pair;
-//! neither keeps anything on the server.
+//! Sign-in (JSON, or the OAuth 2.0 password grant's form at its own route)
+//! and refresh. Each issues a fresh access and refresh token pair; none
+//! keeps anything on the server but the count of failed sign-ins.
 
 use std::sync::LazyLock;
+use std::time::Instant;
 
 use axum::extract::{FromRequest, Request};
 use axum::response::{IntoResponse, Response};
@@ -11,9 +13,9 @@ use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use super::{JSON, json};
-use crate::auth::password::MAX_PASSWORD_BYTES;
 use crate::auth::token::MAX_TOKEN_BYTES;
 use crate::auth::{AuthConfig, TokenKind, TokenPair};
+use crate::domain::{named_schema, one_of_words};
 use crate::http::bearer::AuthReady;
 use crate::http::body::{JsonBody, Validate, media_type};
 use crate::http::error::{ApiError, Challenge};
@@ -22,6 +24,8 @@ use crate::http::route::Route;
 
 /// The longest account name, in characters.
 const MAX_USERNAME_CHARS: usize = 64;
+/// The longest password a request may hold, in characters.
+const MAX_PASSWORD_CHARS: usize = 1024;
 /// Password checks run at once; each holds 19 MiB for tens of milliseconds,
 /// so a burst of sign-ins queues here instead of exhausting memory (and is
 /// answered 503 by the request timeout if it waits too long).
@@ -31,10 +35,15 @@ static VERIFICATIONS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(4));
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
-    /// The account name, 1 to 64 characters.
-    #[schema(min_length = 1, max_length = 64, examples("admin"))]
+    /// The account name, 1 to 64 characters, none of them a control character.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$",
+        examples("admin")
+    )]
     pub username: String,
-    /// The account's password, 1 to 1024 bytes.
+    /// The account's password, 1 to 1024 characters.
     #[schema(min_length = 1, max_length = 1024, format = Password)]
     pub password: String,
 }
@@ -48,45 +57,57 @@ impl Validate for SignInRequest {
                 "username must be 1 to {MAX_USERNAME_CHARS} characters, none of them control"
             ));
         }
-        if self.password.is_empty() || self.password.len() > MAX_PASSWORD_BYTES {
-            return Err(format!("password must be 1 to {MAX_PASSWORD_BYTES} bytes"));
+        // Characters, as the schema counts them; a password of more than
+        // MAX_PASSWORD_BYTES bytes is no account's, and gets the 401.
+        if self.password.is_empty() || self.password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(format!(
+                "password must be 1 to {MAX_PASSWORD_CHARS} characters"
+            ));
         }
         Ok(())
     }
 }
 
 /// A sign-in as the OAuth 2.0 password grant sends it (RFC 6749 §4.3.2), as
-/// `application/x-www-form-urlencoded`: what Swagger UI's Authorize sends.
-/// Other parameters (`scope`, `client_id`) are ignored, as §3.2 asks.
+/// `application/x-www-form-urlencoded`: what Swagger UI's Authorize and
+/// OAuth 2.0 client libraries send. Other parameters (`scope`,
+/// `client_id`) are ignored, as §3.2 asks.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct PasswordGrant {
-    /// `password` when given.
-    #[schema(examples("password"))]
-    pub grant_type: Option<String>,
-    /// The account name.
+    /// Always `password`.
+    #[schema(value_type = GrantType)]
+    pub grant_type: String,
+    /// The account name, 1 to 64 characters, none of them a control character.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$",
+        examples("admin")
+    )]
     pub username: String,
-    /// The account's password.
-    #[schema(format = Password)]
+    /// The account's password, 1 to 1024 characters.
+    #[schema(min_length = 1, max_length = 1024, format = Password)]
     pub password: String,
 }
 
-/// The sign-in body, JSON or form.
-pub(super) struct Credentials(SignInRequest);
+named_schema!(
+    /// The one grant the token endpoint issues tokens for.
+    GrantType => one_of_words(&["password"], "The OAuth 2.0 grant: `password`.")
+);
 
-impl<S: Send + Sync> FromRequest<S> for Credentials {
+/// The password grant's form, checked as the JSON sign-in is.
+pub(super) struct GrantForm(SignInRequest);
+
+impl<S: Send + Sync> FromRequest<S> for GrantForm {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         let is_form = media_type(request.headers())
             .is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"));
         if !is_form {
-            return match JsonBody::<SignInRequest>::from_request(request, state).await {
-                Ok(JsonBody(body)) => Ok(Credentials(body)),
-                Err(ApiError::UnsupportedMediaType { .. }) => Err(ApiError::UnsupportedMediaType {
-                    detail: "sign in with a JSON body (Content-Type: application/json) or an OAuth 2.0 password grant form (application/x-www-form-urlencoded)".to_owned(),
-                }),
-                Err(other) => Err(other),
-            };
+            return Err(ApiError::UnsupportedMediaType {
+                detail: "the token endpoint takes the OAuth 2.0 password grant as a form (Content-Type: application/x-www-form-urlencoded); JSON sign-in is POST /api/v1/auth/login".to_owned(),
+            });
         }
         let axum::Form(grant) = axum::Form::<PasswordGrant>::from_request(request, state)
             .await
@@ -95,13 +116,11 @@ impl<S: Send + Sync> FromRequest<S> for Credentials {
                     limit_bytes: crate::http::app::MAX_BODY_BYTES,
                 },
                 _ => ApiError::InvalidBody {
-                    detail:
-                        "the form needs username and password (and grant_type=password, if any)"
-                            .to_owned(),
+                    detail: "the form needs grant_type=password, username and password".to_owned(),
                 },
             })?;
-        if grant.grant_type.as_deref().is_some_and(|t| t != "password") {
-            return Err(ApiError::BadRequest {
+        if grant.grant_type != "password" {
+            return Err(ApiError::InvalidBody {
                 detail: "grant_type must be password".to_owned(),
             });
         }
@@ -111,29 +130,58 @@ impl<S: Send + Sync> FromRequest<S> for Credentials {
         };
         body.validate()
             .map_err(|detail| ApiError::InvalidBody { detail })?;
-        Ok(Credentials(body))
+        Ok(GrantForm(body))
     }
 }
 
 /// Sign in
 ///
-/// Exchanges an account's name and password for an access token (send it as
-/// `Authorization: Bearer <access_token>`; 15 minutes by default) and a
-/// refresh token (7 days by default). JSON, or the OAuth 2.0 password grant
-/// form, so the docs' Authorize button works. A wrong name and a wrong
-/// password get the same 401. 503 when authentication is not configured.
+/// Exchanges an account's name and password, as JSON, for an access token
+/// (send it as `Authorization: Bearer <access_token>`; 15 minutes by
+/// default) and a refresh token (7 days by default). A wrong name and a
+/// wrong password get the same 401. After ten failures in a row for one
+/// name, each further attempt must wait longer (1 s, doubling, up to 15
+/// minutes): earlier attempts get 429 with `Retry-After`, without the
+/// password being checked. 503 when authentication is not configured. The
+/// OAuth 2.0 password grant, as a form, is `POST /api/v1/auth/token`.
 #[utoipa::path(post, path = Route::AuthLogin.path(), operation_id = "signIn", tag = "auth",
-    request_body(content(
-        (SignInRequest = "application/json"),
-        (PasswordGrant = "application/x-www-form-urlencoded"),
-    )),
+    request_body = SignInRequest,
     responses((status = 200, description = "Signed in", body = TokenPair)))]
 pub(super) async fn login(
     AuthReady(auth): AuthReady,
     _: Query<NoParams>,
-    Credentials(request): Credentials,
+    JsonBody(request): JsonBody<SignInRequest>,
+) -> Result<Response, ApiError> {
+    sign_in(auth, request).await
+}
+
+/// Get a token (OAuth 2.0 password grant)
+///
+/// The OAuth 2.0 resource owner password grant (RFC 6749 §4.3), as a form:
+/// what the docs' **Authorize** button and OAuth 2.0 client libraries send.
+/// The same accounts, answers and throttling as `POST /api/v1/auth/login`.
+#[utoipa::path(post, path = Route::AuthToken.path(), operation_id = "issueToken", tag = "auth",
+    request_body(content((PasswordGrant = "application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "Signed in", body = TokenPair)))]
+pub(super) async fn token(
+    AuthReady(auth): AuthReady,
+    _: Query<NoParams>,
+    GrantForm(request): GrantForm,
+) -> Result<Response, ApiError> {
+    sign_in(auth, request).await
+}
+
+/// Checks `request`'s password, unless its name must wait, and answers a
+/// token pair or the refusal.
+async fn sign_in(
+    auth: std::sync::Arc<AuthConfig>,
+    request: SignInRequest,
 ) -> Result<Response, ApiError> {
     let name = request.username.clone();
+    if let Err(retry_after) = auth.throttle.check(&name, Instant::now()) {
+        tracing::info!(event = "sign_in", outcome = "throttled");
+        return Err(ApiError::SignInThrottled { retry_after });
+    }
     let checked = auth.clone();
     let role = {
         let _permit = VERIFICATIONS
@@ -153,9 +201,11 @@ pub(super) async fn login(
         })?
     };
     let Some(role) = role else {
+        auth.throttle.failed(&name, Instant::now());
         tracing::info!(event = "sign_in", outcome = "refused");
         return Err(ApiError::SignInFailed);
     };
+    auth.throttle.succeeded(&name);
     tracing::info!(
         event = "sign_in",
         outcome = "ok",

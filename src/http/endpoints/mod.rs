@@ -111,7 +111,7 @@ async fn health(
 ///
 /// The OpenAPI 3.1 document describing every endpoint. Interactive docs: `/docs`.
 #[utoipa::path(get, path = Route::OpenApi.path(), operation_id = "getOpenApi", tag = "meta",
-    responses((status = 200, description = "OK", body = inline(super::openapi::OpenApiDocument))))]
+    responses((status = 200, description = "OK", body = super::openapi::OpenApiDocument)))]
 async fn openapi(if_none_match: IfNoneMatch, _: Query<NoParams>) -> Response {
     static ETAG: OnceLock<String> = OnceLock::new();
     let body = super::openapi::document_json();

@@ -109,7 +109,7 @@ impl<S: Send + Sync> FromRequest<S> for OptionalBody {
 /// running; 502/504 when GitHub fails or does not answer; 503 when no
 /// trigger is configured.
 #[utoipa::path(post, path = Route::ScrapingTrigger.path(), operation_id = "triggerScrape", tag = "operations",
-    request_body(content = Option<TriggerRequest>, description = "Optional: the body may be left out."),
+    request_body(content = TriggerRequest, description = "Optional: the body may be left out."),
     responses((status = 202, description = "Accepted: the scrape is queued or running",
         body = Accepted,
         headers(("Location" = String, description = "The status route: `/api/v1/scraping/status`.")))))]

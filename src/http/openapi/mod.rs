@@ -27,10 +27,11 @@ mod schemas;
 
 use responses::{ok_headers, response_name, shared_response, string};
 
-pub(crate) use schemas::{OpenApiDocument, about_blank};
+pub(crate) use schemas::{OpenApiDocument, ProblemType};
 
 use super::endpoints;
 use super::error::Problem;
+use super::params::parameter_schemas;
 use super::route::{Access, CachePolicy, Methods, Route, route_table};
 
 /// The security scheme of a pasted bearer token.
@@ -48,13 +49,13 @@ const DESCRIPTION: &str = concat!(
     "Every book of [books.toscrape.com](https://books.toscrape.com/), scraped into a prebuilt ",
     "read-only SQLite database and served as JSON. The data changes only with a deploy.\n\n",
     "**Conventions.** Every read endpoint answers `GET` and `HEAD` (no body), and every endpoint ",
-    "`OPTIONS` with a CORS preflight (204); the `POST` endpoints take a JSON body (sign-in also ",
-    "takes the OAuth 2.0 password form) and their answers are never stored; any other method is a 405. Responses carry `Access-Control-Allow-Origin: *` ",
+    "`OPTIONS` with a CORS preflight (204); the `POST` endpoints take a JSON body (the token ",
+    "endpoint, the OAuth 2.0 password grant's form) and their answers are never stored; any other method is a 405. Responses carry `Access-Control-Allow-Origin: *` ",
     "and an `X-Request-Id`. Successful public reads carry a strong `ETag`: send it back in `If-None-Match` ",
     "to get a 304 without a body. Lists are paginated (`page`, `per_page`) in an envelope ",
     "`{items, page, per_page, total, total_pages}` with a `Link` header (RFC 8288) to the first, ",
-    "previous, next and last pages. Unknown or repeated query parameters are a 400; an empty ",
-    "value (`?category=`) means the parameter is absent.\n\n",
+    "previous, next and last pages. Unknown or repeated query parameters are a 400, and so is an ",
+    "empty value (`?category=`): leave a parameter out for its default.\n\n",
     "**Operators** sign in at `POST /api/v1/auth/login` and send the access token as ",
     "`Authorization: Bearer <token>` to the admin routes (here: **Authorize**, the password flow).\n\n",
     "**Errors** are `application/problem+json` (RFC 9457): `type`, `title`, `status`, `detail`, and ",
@@ -75,7 +76,15 @@ macro_rules! api_doc {
                 license(name = "MIT", identifier = "MIT"),
             ),
             paths($(endpoints::$($handler)::+),*),
-            components(schemas(Problem)),
+            components(schemas(
+                Problem,
+                schemas::OpenApiInfo,
+                schemas::OpenApiPaths,
+                parameter_schemas::SortKey,
+                parameter_schemas::SortOrder,
+                parameter_schemas::Split,
+                parameter_schemas::DataFormat,
+            )),
             tags(
                 (name = "books", description = "The catalogue: one book, similar books, lists, search, top rated, price range"),
                 (name = "categories", description = "The categories of the catalogue"),
@@ -126,8 +135,8 @@ pub fn statuses(route: Route) -> Vec<u16> {
     if conditional(route) {
         statuses.push(304);
     }
-    // A book that does not exist.
-    if route.path().contains("{id}") {
+    // A book that does not exist, in the path or among predictions' book ids.
+    if route.path().contains("{id}") || route == Route::MlPredictions {
         statuses.push(404);
     }
     if route.methods() == Methods::Write {
@@ -145,6 +154,10 @@ pub fn statuses(route: Route) -> Vec<u16> {
     if route == Route::ScrapingTrigger {
         // A scrape already queued or running.
         statuses.push(409);
+    }
+    if route.signs_in() {
+        // Too many failed sign-ins for the account name.
+        statuses.push(429);
     }
     // GitHub, or in orchestrator mode the model endpoint, failed or did not
     // answer in time (health reports the model endpoint, never fails for it).
@@ -253,10 +266,10 @@ impl Modify for RouteTable {
             PASSWORD_SCHEME,
             SecurityScheme::OAuth2(OAuth2::with_description(
                 [Flow::Password(Password::new(
-                    Route::AuthLogin.path(),
+                    Route::AuthToken.path(),
                     Scopes::new(),
                 ))],
-                "The OAuth 2.0 password grant against the sign-in route: what the docs' Authorize button uses. The token it gets is the bearer token.",
+                "The OAuth 2.0 password grant at the token route: what the docs' Authorize button uses. The token it gets is the bearer token.",
             )),
         );
         for schema in components.schemas.values_mut() {
@@ -325,6 +338,15 @@ fn close(schema: &mut RefOr<Schema>) {
 
 /// Adds to `route`'s operation what the route table says about it.
 fn complete(route: Route, operation: &mut Operation) {
+    // The trigger's body may be left out: said with `required: false` on a
+    // plain reference, which generators turn into an optional argument
+    // (a `oneOf` with `null` makes some of them send `null`, or nothing
+    // they can serialise).
+    if route == Route::ScrapingTrigger
+        && let Some(body) = operation.request_body.as_mut()
+    {
+        body.required = Some(Required::False);
+    }
     if conditional(route) {
         operation
             .parameters
@@ -387,9 +409,18 @@ mod tests {
             ];
             assert!(others.iter().all(|op| op.is_none()), "{}", route.path());
             if route.methods() == Methods::Write {
+                // One media type per body, so a generated client takes one
+                // body type: JSON, but the OAuth 2.0 password grant's form.
                 let body = item.post.as_ref().and_then(|op| op.request_body.as_ref());
-                let json = body.is_some_and(|b| b.content.contains_key("application/json"));
-                assert!(json, "{}: a write takes a JSON body", route.path());
+                let types: Vec<&str> = body
+                    .map(|b| b.content.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                let expected = if route == Route::AuthToken {
+                    "application/x-www-form-urlencoded"
+                } else {
+                    "application/json"
+                };
+                assert_eq!(types, [expected], "{}", route.path());
             }
         }
     }

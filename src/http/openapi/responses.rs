@@ -7,10 +7,10 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Header, Object, Ref, Response, ResponseBuilder};
 
 use super::conditional;
+use crate::domain::constant;
 use crate::http::endpoints::allowed_params;
 use crate::http::error::Problem;
 use crate::http::route::{CachePolicy, Route};
-use crate::services::schema::constant;
 
 /// The headers of a successful answer of `route`.
 pub(super) fn ok_headers(route: Route) -> Vec<(String, Header)> {
@@ -85,6 +85,9 @@ pub(super) fn shared_response(status: u16) -> Option<(String, Response)> {
         }
         403 => "Forbidden: a valid token whose account lacks the role the endpoint needs.",
         409 => "Conflict: a scrape is already queued or running.",
+        429 => {
+            "Too Many Requests: too many failed sign-ins in a row for this account name. The password was not checked; try again after `Retry-After` seconds."
+        }
         502 => {
             "Bad Gateway: a service the endpoint calls (GitHub for the scrape routes; the model endpoint in orchestrator mode) failed, could not be reached or answered something unexpected. Its answer is never passed on; `detail` names its status."
         }
@@ -119,6 +122,16 @@ pub(super) fn shared_response(status: u16) -> Option<(String, Response)> {
                 .schema(Some(Ref::from_schema_name(Problem::name())))
                 .build(),
         );
+    if status == 429 {
+        let seconds = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some("^[1-9][0-9]*$"))
+            .build();
+        response = response.header(
+            "Retry-After",
+            header("Seconds to wait before the next attempt.", seconds),
+        );
+    }
     if status == 405 {
         // The Allow values the API can send: those of the routes it serves.
         let allow: Vec<&str> = Route::ALL.iter().map(|r| r.methods().allow()).collect();

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use axum::extract::FromRequestParts;
 use http::request::Parts;
 
-use crate::domain::Price;
+use crate::domain::PriceBound;
 use crate::http::error::ApiError;
 use crate::text::echo;
 
@@ -79,40 +79,53 @@ impl QueryParams {
     // The parsers below are pub(super): `routes` and `lists` build on them.
 
     /// `name` parsed with `parse`, or `None` when absent. An empty value is
-    /// treated as absent, as HTML forms send empty fields.
+    /// refused rather than read as absent: a client that means "the
+    /// default" leaves the name out, and the document can then give every
+    /// parameter its plain type.
     pub(super) fn parsed<T>(
         &self,
         name: &str,
         parse: impl FnOnce(&str) -> Result<T, String>,
     ) -> Result<Option<T>, ApiError> {
         match self.get(name) {
-            None | Some("") => Ok(None),
+            None => Ok(None),
+            Some("") => Err(ApiError::invalid(
+                name,
+                format!("{name} is empty; leave it out for the default, or give a value"),
+            )),
             Some(value) => parse(value)
                 .map(Some)
                 .map_err(|d| ApiError::invalid(name, d)),
         }
     }
 
+    /// Free text: at most [`MAX_TEXT_CHARS`] characters, no control
+    /// characters, not blank; returned trimmed.
     pub(super) fn text(&self, name: &str) -> Result<Option<String>, ApiError> {
         self.parsed(name, |value| {
             if value.chars().any(char::is_control) {
                 return Err(format!("{name} must not contain control characters"));
             }
-            let value = value.trim();
             if value.chars().count() > MAX_TEXT_CHARS {
                 return Err(format!(
                     "{name} must be at most {MAX_TEXT_CHARS} characters"
                 ));
             }
+            let value = value.trim();
+            if value.is_empty() {
+                return Err(format!("{name} is blank; give some text or leave it out"));
+            }
             Ok(value.to_owned())
         })
-        .map(|v| v.filter(|s| !s.is_empty()))
     }
 
-    pub(super) fn price(&self, name: &str) -> Result<Option<Price>, ApiError> {
+    pub(super) fn price(&self, name: &str) -> Result<Option<PriceBound>, ApiError> {
         self.parsed(name, |value| {
-            Price::parse_gbp(value).map_err(|_| {
-                format!("{name} must be a non-negative amount in GBP with at most two decimals, e.g. 12.5; got {:?}", echo(value))
+            PriceBound::parse(value).map_err(|_| {
+                format!(
+                    "{name} must be a number of GBP, 0 or more, e.g. 12.5; got {:?}",
+                    echo(value)
+                )
             })
         })
     }

@@ -2,7 +2,7 @@
 //! they become a [`BookQuery`] and a page.
 
 use super::{FromQuery, ORDERS, QueryParams, SORT_KEYS};
-use crate::domain::{Price, Rating, category_slug};
+use crate::domain::{PriceBound, Rating, category_slug};
 use crate::http::error::ApiError;
 use crate::services::books::{BookField, FieldSet};
 use crate::services::page::Pagination;
@@ -48,9 +48,11 @@ impl BookListParams {
         let page = Pagination::from_query(query)?;
         let mut q = paged(page);
         q.category_slug = category(query)?;
-        q.min_price = query.price("min_price")?;
-        q.max_price = query.price("max_price")?;
-        check_range(q.min_price, q.max_price, "min_price", "max_price")?;
+        let min = query.price("min_price")?;
+        let max = query.price("max_price")?;
+        check_range(min.as_ref(), max.as_ref(), "min_price", "max_price")?;
+        q.min_price = min.map(|bound| bound.lowest_price());
+        q.max_price = max.map(|bound| bound.highest_price());
         q.min_rating = query.parsed("min_rating", |v| {
             v.parse::<Rating>().map_err(|_| {
                 format!(
@@ -74,10 +76,7 @@ impl BookListParams {
         q.title_contains = query.text("title")?;
         q.category_slug = category(query)?;
         if let Some(text) = query.text("q")? {
-            let expression = fts_expression(&text).ok_or_else(|| {
-                ApiError::invalid("q", "q must contain at least one letter or digit")
-            })?;
-            q.full_text = Some(expression);
+            q.full_text = Some(fts_expression(&text));
             q.sort = SortKey::Relevance;
         }
         if q.title_contains.is_none() && q.category_slug.is_none() && q.full_text.is_none() {
@@ -107,12 +106,11 @@ impl BookListParams {
                 detail: "give min, max or both (GBP, inclusive)".to_owned(),
             });
         }
-        if let (Some((low, low_name)), Some((high, high_name))) = (min, max) {
+        if let (Some((low, low_name)), Some((high, high_name))) = (&min, &max) {
             check_range(Some(low), Some(high), low_name, high_name)?;
         }
-        let (min, max) = (min.map(|(p, _)| p), max.map(|(p, _)| p));
-        q.min_price = min;
-        q.max_price = max;
+        q.min_price = min.map(|(bound, _)| bound.lowest_price());
+        q.max_price = max.map(|(bound, _)| bound.highest_price());
         q.sort = query.choice("sort", &SORT_KEYS)?.unwrap_or(SortKey::Price);
         q.order = query.choice("order", &ORDERS)?.unwrap_or(Order::Asc);
         Ok((q, page))
@@ -146,7 +144,7 @@ fn price_bound(
     query: &QueryParams,
     name: &'static str,
     alias: &'static str,
-) -> Result<Option<(Price, &'static str)>, ApiError> {
+) -> Result<Option<(PriceBound, &'static str)>, ApiError> {
     match (query.price(name)?, query.price(alias)?) {
         (Some(_), Some(_)) => Err(ApiError::invalid(
             alias,
@@ -170,13 +168,13 @@ fn category(query: &QueryParams) -> Result<Option<String>, ApiError> {
 }
 
 fn check_range(
-    min: Option<Price>,
-    max: Option<Price>,
+    min: Option<&PriceBound>,
+    max: Option<&PriceBound>,
     min_name: &str,
     max_name: &str,
 ) -> Result<(), ApiError> {
     match (min, max) {
-        (Some(min), Some(max)) if min > max => Err(ApiError::invalid(
+        (Some(min), Some(max)) if min.is_above(max) => Err(ApiError::invalid(
             min_name,
             format!("{min_name} ({min}) must not be greater than {max_name} ({max})"),
         )),
@@ -186,22 +184,28 @@ fn check_range(
 
 /// Turns free text into a safe FTS5 expression: every word quoted (so FTS5
 /// operators and punctuation are plain text), all required, the last one a
-/// prefix so a query typed so far already matches. `None` when no word is left.
-pub fn fts_expression(text: &str) -> Option<String> {
+/// prefix so a query typed so far already matches. Text with no letter or
+/// digit has no word to find: it becomes the empty phrase, which matches no
+/// book (a search for nothing finds nothing, rather than a 400 for text the
+/// document allows).
+pub fn fts_expression(text: &str) -> String {
     let words: Vec<&str> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(32)
         .collect();
-    let (last, rest) = words.split_last()?;
+    let Some((last, rest)) = words.split_last() else {
+        return "\"\"".to_owned();
+    };
     let mut expression: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
     expression.push(format!("\"{last}\"*"));
-    Some(expression.join(" "))
+    expression.join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Price;
 
     fn q(raw: &str, allowed: &[&str]) -> Result<QueryParams, ApiError> {
         QueryParams::parse(Some(raw), allowed)
@@ -209,12 +213,9 @@ mod tests {
 
     #[test]
     fn fts_expressions_are_quoted_words() {
-        assert_eq!(
-            fts_expression("light attic").unwrap(),
-            "\"light\" \"attic\"*"
-        );
-        assert_eq!(fts_expression("\" OR NEAR(").unwrap(), "\"OR\" \"NEAR\"*");
-        assert_eq!(fts_expression("--- !!"), None);
+        assert_eq!(fts_expression("light attic"), "\"light\" \"attic\"*");
+        assert_eq!(fts_expression("\" OR NEAR("), "\"OR\" \"NEAR\"*");
+        assert_eq!(fts_expression("--- !!"), "\"\"");
     }
 
     #[test]
@@ -226,5 +227,11 @@ mod tests {
         let (query, _) = pr("min_price=10&max=20").unwrap();
         assert_eq!(query.min_price, Some(Price::from_pence(1000)));
         assert_eq!(query.max_price, Some(Price::from_pence(2000)));
+        // Bounds finer than a penny apply to whole pence; equal bounds are
+        // a range, even when no whole penny lies in it.
+        let (query, _) = pr("min=10.005&max=10.005").unwrap();
+        assert_eq!(query.min_price, Some(Price::from_pence(1001)));
+        assert_eq!(query.max_price, Some(Price::from_pence(1000)));
+        assert!(pr("min=10.006&max=10.005").is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! Query strings parsed at the edge into typed parameters. Anything malformed,
 //! out of range, unknown or repeated is an [`ApiError::InvalidParameter`]
-//! naming the parameter and what is allowed. An empty value means absent, as
-//! HTML forms send empty fields. [`Query`] is the axum extractor.
+//! naming the parameter and what is allowed; so is an empty value (`?page=`):
+//! a client leaves a parameter out for its default, and the document gives
+//! every parameter its plain type. [`Query`] is the axum extractor.
 //!
 //! Written by hand rather than with `serde_urlencoded` because each failure
 //! must name its parameter and say what is allowed (serde's errors name
@@ -18,6 +19,8 @@ mod extract;
 mod lists;
 mod routes;
 
+/// The named schemas of the one-word parameters, for the document's components.
+pub(crate) use docs::components as parameter_schemas;
 pub use extract::{FromQuery, MAX_TEXT_CHARS, NoParams, Query, QueryParams};
 pub use lists::{BookListParams, fts_expression};
 pub use routes::{

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 
 use super::{BookListParams, FromQuery, QueryParams, docs};
-use crate::domain::BookId;
+use crate::domain::{BookId, Decimal};
 use crate::http::error::ApiError;
 use crate::ml::dataset::{self, Column};
 use crate::ml::split::{Split, SplitRule};
@@ -161,16 +161,14 @@ impl FromQuery for TrainingDataParams {
     const ALLOWED: &'static [&'static str] = &["split", "test_size", "seed", "columns", "format"];
     fn from_query(query: &QueryParams) -> Result<Self, ApiError> {
         let test_size = query.parsed("test_size", |value| {
-            let valid = value.starts_with("0.")
-                && value.len() <= 8
-                && value[2..].bytes().all(|b| b.is_ascii_digit());
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|v| valid && *v > 0.0 && *v < 1.0)
+            // Strictly between 0 and 1, read exactly: 0.99999999999999999
+            // is a share (its nearest f64 is 1, every book on the test side).
+            Decimal::parse(value)
+                .filter(|n| !n.is_negative() && n.floor_scaled(0) == 0 && n.ceil_scaled(0) == 1)
+                .map(|number| number.approximate())
                 .ok_or_else(|| {
                     format!(
-                        "test_size must be a decimal strictly between 0 and 1 with at most 6 digits, e.g. 0.2; got {:?}",
+                        "test_size must be a number strictly between 0 and 1, e.g. 0.2; got {:?}",
                         echo(value)
                     )
                 })
@@ -342,10 +340,10 @@ mod tests {
             SimilarParams::from_query(&q(raw, SimilarParams::ALLOWED).unwrap()).map(|p| p.limit)
         };
         assert_eq!(limit("").unwrap(), 5);
-        assert_eq!(limit("limit=").unwrap(), 5);
         assert_eq!(limit("limit=1").unwrap(), 1);
         assert_eq!(limit("limit=20").unwrap(), 20);
         for bad in [
+            "limit=",
             "limit=0",
             "limit=21",
             "limit=-1",

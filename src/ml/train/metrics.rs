@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 /// How many of the most frequent confusions a card lists.
 const CONFUSION_PAIRS: usize = 10;
@@ -28,9 +30,32 @@ pub struct Evaluation {
     /// right).
     pub macro_f1: f64,
     /// Recall of each category, with its number of books.
+    #[schema(value_type = RecallByClass)]
     pub per_class_recall: BTreeMap<String, ClassRecall>,
     /// The most frequent (actual, predicted) mistakes.
     pub confusion_pairs: Vec<ConfusionPair>,
+}
+
+/// Each category's recall, by category name: a schema of its own, so that a
+/// client generator does not invent a name for the map.
+pub struct RecallByClass;
+
+impl PartialSchema for RecallByClass {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "Recall of each category, with its number of books, by category name.",
+            ))
+            .additional_properties(Some(Ref::from_schema_name(ClassRecall::name())))
+            .into()
+    }
+}
+
+impl ToSchema for RecallByClass {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((ClassRecall::name().into_owned(), ClassRecall::schema()));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
