@@ -2,8 +2,8 @@
 //! name, each further attempt must wait twice as long as the last, up to a
 //! cap. An attempt that comes too early is refused without checking the
 //! password, so a guesser learns nothing and costs no hashing; the right
-//! password is refused too until the wait is over. A success clears the
-//! count.
+//! password is refused too until the wait is over. Every admitted attempt
+//! counts as a failure until it succeeds, which clears the count.
 //!
 //! Keyed by the name asked for, whether or not such an account exists, so
 //! the answers never tell the two apart. The state lives in the process: on
@@ -67,44 +67,48 @@ impl SignInThrottle {
         }
     }
 
-    /// `Err(wait)` when `name` may not try again before `wait` has passed.
-    pub fn check(&self, name: &str, now: Instant) -> Result<(), Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(seen) = failures.get(name) else {
-            return Ok(());
-        };
-        let ready_at = seen.last + self.wait_after(seen.in_a_row);
-        match ready_at.checked_duration_since(now) {
-            Some(wait) if !wait.is_zero() => Err(wait),
-            _ => Ok(()),
-        }
-    }
-
-    /// Records a failed sign-in for `name`.
-    pub fn failed(&self, name: &str, now: Instant) {
+    /// Admits a sign-in attempt for `name`, counting it as a failure until
+    /// [`succeeded`](Self::succeeded) says otherwise, or refuses it with the
+    /// wait left (not counting it). Counted before the password is checked,
+    /// so that guesses sent at once cannot all slip in under the limit.
+    pub fn attempt(&self, name: &str, now: Instant) -> Result<(), Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let forget_after = self.policy.forget_after;
         let entry = failures.entry(name.to_owned()).or_insert(Failures {
             in_a_row: 0,
             last: now,
         });
-        if now.saturating_duration_since(entry.last) > forget_after {
+        if now.saturating_duration_since(entry.last) > self.policy.forget_after {
             entry.in_a_row = 0;
+        }
+        let ready_at = entry.last + self.wait_after(entry.in_a_row);
+        if let Some(wait) = ready_at
+            .checked_duration_since(now)
+            .filter(|w| !w.is_zero())
+        {
+            return Err(wait);
         }
         entry.in_a_row = entry.in_a_row.saturating_add(1);
         entry.last = now;
         if failures.len() > self.policy.max_names {
-            failures.retain(|_, f| now.saturating_duration_since(f.last) <= forget_after);
-            while failures.len() > self.policy.max_names {
-                let Some(stalest) = failures
-                    .iter()
-                    .min_by_key(|(_, f)| f.last)
-                    .map(|(name, _)| name.clone())
-                else {
-                    break;
-                };
-                failures.remove(&stalest);
-            }
+            self.forget_stalest(&mut failures, now);
+        }
+        Ok(())
+    }
+
+    /// Drops the names quiet for longer than the policy keeps them, then the
+    /// stalest until the map is within its bound.
+    fn forget_stalest(&self, failures: &mut HashMap<String, Failures>, now: Instant) {
+        let forget_after = self.policy.forget_after;
+        failures.retain(|_, f| now.saturating_duration_since(f.last) <= forget_after);
+        while failures.len() > self.policy.max_names {
+            let Some(stalest) = failures
+                .iter()
+                .min_by_key(|(_, f)| f.last)
+                .map(|(name, _)| name.clone())
+            else {
+                break;
+            };
+            failures.remove(&stalest);
         }
     }
 
@@ -147,23 +151,30 @@ mod tests {
         let throttle = SignInThrottle::new(policy());
         let start = Instant::now();
         for _ in 0..3 {
-            assert_eq!(throttle.check("admin", start), Ok(()));
-            throttle.failed("admin", start);
+            assert_eq!(throttle.attempt("admin", start), Ok(()));
         }
-        // Three free failures: the fourth attempt must wait.
-        assert_eq!(throttle.check("admin", start), Err(Duration::from_secs(1)));
-        let mut now = start + Duration::from_secs(1);
-        assert_eq!(throttle.check("admin", now), Ok(()));
+        // Three free failures: the fourth attempt must wait, and waiting
+        // attempts are not counted.
+        assert_eq!(
+            throttle.attempt("admin", start),
+            Err(Duration::from_secs(1))
+        );
+        let mut now = start + Duration::from_millis(400);
+        assert_eq!(
+            throttle.attempt("admin", now),
+            Err(Duration::from_millis(600))
+        );
+        now = start + Duration::from_secs(1);
         for expected in [2, 4, 8, 8] {
-            throttle.failed("admin", now);
+            assert_eq!(throttle.attempt("admin", now), Ok(()));
             assert_eq!(
-                throttle.check("admin", now),
+                throttle.attempt("admin", now),
                 Err(Duration::from_secs(expected))
             );
             now += Duration::from_secs(expected);
         }
         // Other names are not slowed.
-        assert_eq!(throttle.check("reader", now), Ok(()));
+        assert_eq!(throttle.attempt("reader", now), Ok(()));
     }
 
     #[test]
@@ -171,20 +182,22 @@ mod tests {
         let throttle = SignInThrottle::new(policy());
         let start = Instant::now();
         for _ in 0..3 {
-            throttle.failed("admin", start);
+            throttle.attempt("admin", start).unwrap();
         }
-        assert!(throttle.check("admin", start).is_err());
+        assert!(throttle.attempt("admin", start).is_err());
         throttle.succeeded("admin");
-        assert_eq!(throttle.check("admin", start), Ok(()));
+        assert_eq!(throttle.attempt("admin", start), Ok(()));
 
-        for _ in 0..3 {
-            throttle.failed("admin", start);
+        for _ in 0..2 {
+            throttle.attempt("admin", start).unwrap();
         }
+        assert!(throttle.attempt("admin", start).is_err());
+        // Forgotten after a quiet spell: a new run of free attempts.
         let later = start + Duration::from_secs(61);
-        assert_eq!(throttle.check("admin", later), Ok(()));
-        throttle.failed("admin", later);
-        // Forgotten: this failure is the first of a new run.
-        assert_eq!(throttle.check("admin", later), Ok(()));
+        for _ in 0..3 {
+            assert_eq!(throttle.attempt("admin", later), Ok(()));
+        }
+        assert!(throttle.attempt("admin", later).is_err());
     }
 
     #[test]
@@ -192,11 +205,14 @@ mod tests {
         let throttle = SignInThrottle::new(policy());
         let start = Instant::now();
         for i in 0..10u64 {
-            throttle.failed(&format!("name-{i}"), start + Duration::from_millis(i));
+            let name = format!("name-{i}");
+            throttle
+                .attempt(&name, start + Duration::from_millis(i))
+                .unwrap();
         }
-        let tracked = throttle.failures.lock().unwrap().len();
-        assert_eq!(tracked, 4);
+        let failures = throttle.failures.lock().unwrap();
+        assert_eq!(failures.len(), 4);
         // The newest are kept.
-        assert!(throttle.failures.lock().unwrap().contains_key("name-9"));
+        assert!(failures.contains_key("name-9"));
     }
 }

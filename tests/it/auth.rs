@@ -652,4 +652,22 @@ async fn failed_sign_ins_for_one_name_are_slowed_even_for_the_right_password() {
         assert_challenged(&sign_in(&server, "nobody", wrong).await, "?", false);
     }
     sign_in(&server, "nobody", wrong).await.problem(429);
+    // Guesses sent at once do not slip in under the limit: each is counted
+    // before its password is checked.
+    let guesses = (0..20).map(|_| sign_in(&server, "in-a-hurry", wrong));
+    let statuses: Vec<u16> = futures::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|reply| reply.status)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 401).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 429).count(),
+        10,
+        "{statuses:?}"
+    );
 }

@@ -178,7 +178,7 @@ async fn sign_in(
     request: SignInRequest,
 ) -> Result<Response, ApiError> {
     let name = request.username.clone();
-    if let Err(retry_after) = auth.throttle.check(&name, Instant::now()) {
+    if let Err(retry_after) = auth.throttle.attempt(&name, Instant::now()) {
         tracing::info!(event = "sign_in", outcome = "throttled");
         return Err(ApiError::SignInThrottled { retry_after });
     }
@@ -201,7 +201,6 @@ async fn sign_in(
         })?
     };
     let Some(role) = role else {
-        auth.throttle.failed(&name, Instant::now());
         tracing::info!(event = "sign_in", outcome = "refused");
         return Err(ApiError::SignInFailed);
     };
