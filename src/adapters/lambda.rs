@@ -8,7 +8,7 @@
 //! over every route keeps one warm pool for all traffic, so fewer requests
 //! meet a cold start, and one zip to build and roll back. Opening the
 //! database and the model for every route costs a few milliseconds once per
-//! instance (see docs/deploying.md, "Lambda figures").
+//! instance (see docs/aws-lambda.md, "Lambda figures").
 //!
 //! `lambda_http` turns API Gateway HTTP API (payload 2.0, also what Function
 //! URLs send) and REST API (1.0) events into `http::Request`s, and our

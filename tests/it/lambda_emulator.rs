@@ -395,7 +395,7 @@ mod emulator {
     /// A fresh function's first answer through the emulator (its cold
     /// start: opening the database and the model, then the first event),
     /// and a warm answer after it. Prints how long each took, asserting no
-    /// time (docs/deploying.md's figures come from scripts/bench-lambda.sh, on a
+    /// time (docs/aws-lambda.md's figures come from scripts/bench-lambda.sh, on a
     /// release build).
     #[tokio::test]
     #[ignore = "needs cargo-lambda: scripts/lambda/setup.sh"]
