@@ -269,8 +269,8 @@ async fn a_failed_scrape_leaves_the_served_data_and_the_files_untouched() {
     );
 }
 
-/// The trigger's body is optional (none, or `null`); anything else is a
-/// JSON trigger request or a 4xx problem. Against the shared server, whose
+/// The trigger's body is optional (none at all); when given it is a JSON
+/// trigger request (an object: `null` is not one), or a 4xx problem. Against the shared server, whose
 /// trigger dispatches to a GitHub stand-in that accepts every run.
 #[tokio::test]
 async fn the_trigger_body_is_optional_and_checked() {
@@ -282,7 +282,7 @@ async fn the_trigger_body_is_optional_and_checked() {
         (None, String::new(), 202),
         (json, String::new(), 202),
         (json, "  \n".into(), 202),
-        (json, "null".into(), 202),
+        (json, "null".into(), 422),
         (json, "{}".into(), 202),
         (json, r#"{"reason":"nightly"}"#.into(), 202),
         (

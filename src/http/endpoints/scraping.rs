@@ -50,9 +50,10 @@ impl Validate for TriggerRequest {
     }
 }
 
-/// The optional JSON body: none at all (only whitespace) or `null` is the
-/// default request; anything else must be JSON, with the same 400/413/415/422 as
-/// every JSON body.
+/// The optional JSON body: none at all (only whitespace) is the default
+/// request; anything else must be a JSON trigger request (an object, as the
+/// document says: not `null`), with the same 400/413/415/422 as every JSON
+/// body.
 pub(super) struct OptionalBody(TriggerRequest);
 
 impl<S: Send + Sync> FromRequest<S> for OptionalBody {
@@ -84,15 +85,13 @@ impl<S: Send + Sync> FromRequest<S> for OptionalBody {
                         .to_owned(),
             });
         }
-        // `null` is the default request too, as the document allows.
-        let body: Option<TriggerRequest> = serde_json::from_slice(&bytes).map_err(|err| {
+        let body: TriggerRequest = serde_json::from_slice(&bytes).map_err(|err| {
             let detail = format!("the body is not a valid trigger request: {err}");
             match err.classify() {
                 serde_json::error::Category::Data => ApiError::InvalidBody { detail },
                 _ => ApiError::MalformedBody { detail },
             }
         })?;
-        let body = body.unwrap_or_default();
         body.validate()
             .map_err(|detail| ApiError::InvalidBody { detail })?;
         Ok(OptionalBody(body))
