@@ -29,32 +29,9 @@ node_modules=$PWD/examples/typescript/node_modules
 out=target/clients
 
 # --- the server ------------------------------------------------------------------
-bin=${BOOKS_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release --locked --quiet --bin books
-  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/books"
-fi
-work=$(mktemp -d)
-server=""
-trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-cp data/books.db data/model.json data/model.bin "$work/"
-
-user=clients
-password="clients-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-hash=$(printf %s "$password" | "$bin" hash-password)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BOOKS_JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" \
-BOOKS_USERS="$user:$hash:admin" \
-  "$bin" serve --addr "127.0.0.1:$port" --db "$work/books.db" \
-  --scrape-base-url http://127.0.0.1:9/ >"$work/serve.log" 2>&1 &
-server=$!
-export BOOKS_URL="http://127.0.0.1:$port" BOOKS_USER="$user" BOOKS_PASSWORD="$password"
-for _ in $(seq 200); do curl -sf "$BOOKS_URL/api/v1/health" >/dev/null && break; sleep 0.05; done
-curl -sf "$BOOKS_URL/api/v1/health" >/dev/null || {
-  cat "$work/serve.log"
-  echo "error: books serve did not answer at $BOOKS_URL (its log above)" >&2
-  exit 1
-}
+# shellcheck source=scripts/throwaway-server.sh
+. scripts/throwaway-server.sh
+start_throwaway_server clients
 
 rm -rf "$out"
 mkdir -p "$out/typescript"

@@ -28,35 +28,18 @@ fi
 # BOOKS_TOOLS_ONLY=1: install schemathesis and stop.
 [ -z "${BOOKS_TOOLS_ONLY:-}" ] || exit 0
 
-# BOOKS_BIN: a release `books` already built (.ci/run's); else build one.
-bin=${BOOKS_BIN:-}
-if [ -z "$bin" ]; then
-  cargo build --release --locked --quiet --bin books
-  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/books"
-fi
-work=$(mktemp -d)
-server=""
-trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-cp data/books.db data/model.json data/model.bin "$work/"
-
-password="schemathesis-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-hash=$(printf %s "$password" | "$bin" hash-password)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BOOKS_JWT_SECRET="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" \
-BOOKS_USERS="st:$hash:admin" \
-  "$bin" serve --addr "127.0.0.1:$port" --db "$work/books.db" \
-  --scrape-base-url http://127.0.0.1:9/ >"$work/serve.log" 2>&1 &
-server=$!
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break; sleep 0.05; done
-token=$(curl -sf "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-  -d "{\"username\":\"st\",\"password\":\"$password\"}" |
+# shellcheck source=scripts/throwaway-server.sh
+. scripts/throwaway-server.sh
+start_throwaway_server st
+token=$(curl -sf "$BOOKS_URL/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"username\":\"$BOOKS_USER\",\"password\":\"$BOOKS_PASSWORD\"}" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 echo "== schemathesis $version: seed $seed, at most $examples examples per operation"
 status=0
 SCHEMATHESIS_HOOKS=scripts/schemathesis/hooks.py \
   "$env_dir/bin/st" --config-file scripts/schemathesis/schemathesis.toml run \
-  "http://127.0.0.1:$port/api/v1/openapi.json" \
+  "$BOOKS_URL/api/v1/openapi.json" \
   --max-examples "$examples" --seed "$seed" --workers 1 \
   --header "Authorization: Bearer $token" \
   --report junit --report-dir target/schemathesis --no-color || status=$?
