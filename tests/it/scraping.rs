@@ -402,7 +402,15 @@ async fn github_logs_name_the_status_but_never_the_token_or_body() {
         .with_ansi(false)
         .with_writer(move || sink.clone())
         .finish();
+    // tracing caches each callsite's interest for the whole process. While one
+    // dispatcher is registered, a sibling test thread without a subscriber that
+    // reaches a GitHub callsite first caches it as "never", and this thread's
+    // subscriber would then miss the event. A second, silent dispatcher makes
+    // every registration ask all live dispatchers, and the rebuild corrects any
+    // callsite cached before both were registered.
+    let _silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
     let _guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
 
     let body = format!("{MARKER} {TOKEN}");
     let (_seen, api) = stand_in(Script {
