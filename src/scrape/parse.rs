@@ -42,6 +42,15 @@ pub enum ParseError {
         /// Why it does not resolve.
         source: url::ParseError,
     },
+    /// A listing page says more pages follow but has no "next" link (a
+    /// page cut short).
+    #[error("no next link on page {page} of {of}")]
+    NoNextLink {
+        /// This page's number.
+        page: u32,
+        /// The number of listing pages.
+        of: u32,
+    },
 }
 
 /// What a listing page (`catalogue/page-N.html`, a category page) offers.
@@ -54,6 +63,17 @@ pub struct ListingPage {
     pub next: Option<Url>,
     /// The total the site reports ("<strong>1000</strong> results"), when shown.
     pub reported_total: Option<u32>,
+    /// Where the page is among the listing pages ("Page 3 of 50"), when shown.
+    pub position: Option<PagePosition>,
+}
+
+/// A listing page's "Page 3 of 50".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PagePosition {
+    /// This page's number, from 1.
+    pub page: u32,
+    /// The number of listing pages.
+    pub of: u32,
 }
 
 fn selector(css: &str) -> Selector {
@@ -63,6 +83,7 @@ fn selector(css: &str) -> Selector {
 
 static PRODUCT_LINK: LazyLock<Selector> = LazyLock::new(|| selector("article.product_pod h3 a"));
 static NEXT_LINK: LazyLock<Selector> = LazyLock::new(|| selector("ul.pager li.next a"));
+static CURRENT_PAGE: LazyLock<Selector> = LazyLock::new(|| selector("ul.pager li.current"));
 static RESULT_COUNT: LazyLock<Selector> =
     LazyLock::new(|| selector("form.form-horizontal > strong"));
 static PRODUCT_MAIN: LazyLock<Selector> = LazyLock::new(|| selector("div.product_main"));
@@ -80,6 +101,8 @@ static GALLERY_IMAGE: LazyLock<Selector> = LazyLock::new(|| selector("#product_g
 ///
 /// A page without any product link is an error: on this site every listing
 /// page has at least one, so an empty one is a truncated or foreign page.
+/// So is a page whose "Page i of N" has i < N but no "next" link: the crawl
+/// would otherwise end there, short.
 pub fn parse_listing(html: &str, page_url: &Url) -> Result<ListingPage, ParseError> {
     let doc = Html::parse_document(html);
     let products = doc
@@ -95,11 +118,39 @@ pub fn parse_listing(html: &str, page_url: &Url) -> Result<ListingPage, ParseErr
         .map(|a| resolve(page_url, a.attr("href").unwrap_or_default()))
         .transpose()?;
     let reported_total = reported_total(&doc)?;
+    let position = position(&doc)?;
+    if let Some(PagePosition { page, of }) = position
+        && page < of
+        && next.is_none()
+    {
+        return Err(ParseError::NoNextLink { page, of });
+    }
     Ok(ListingPage {
         products,
         next,
         reported_total,
+        position,
     })
+}
+
+/// `<li class="current">Page 3 of 50</li>` in the pager.
+fn position(doc: &Html) -> Result<Option<PagePosition>, ParseError> {
+    let Some(current) = doc.select(&CURRENT_PAGE).next() else {
+        return Ok(None);
+    };
+    let text = text_of(current);
+    let numbers = text
+        .trim()
+        .strip_prefix("Page ")
+        .and_then(|rest| rest.split_once(" of "))
+        .and_then(|(page, of)| Some((page.trim().parse().ok()?, of.trim().parse().ok()?)));
+    match numbers {
+        Some((page, of)) if 1 <= page && page <= of => Ok(Some(PagePosition { page, of })),
+        _ => Err(ParseError::Invalid {
+            field: "page position",
+            value: text.trim().to_owned(),
+        }),
+    }
 }
 
 /// `<strong>1000</strong> results - showing ...` (or `<strong>1</strong> result.`).
@@ -377,6 +428,7 @@ mod tests {
         for sel in [
             &PRODUCT_LINK,
             &NEXT_LINK,
+            &CURRENT_PAGE,
             &RESULT_COUNT,
             &PRODUCT_MAIN,
             &H1,
@@ -414,6 +466,26 @@ mod tests {
         assert_eq!(product_prefix("<p>no table</p>"), "<p>no table</p>");
         let open = "<table class=\"table table-striped\"><tr>";
         assert_eq!(product_prefix(open), open);
+    }
+
+    #[test]
+    fn page_positions() {
+        let pos = |text: &str| {
+            let html = format!("<ul class=\"pager\"><li class=\"current\">\n  {text}\n</li></ul>");
+            position(&Html::parse_document(&html))
+        };
+        assert_eq!(
+            pos("Page 3 of 50"),
+            Ok(Some(PagePosition { page: 3, of: 50 }))
+        );
+        assert_eq!(
+            pos("Page 50 of 50"),
+            Ok(Some(PagePosition { page: 50, of: 50 }))
+        );
+        for bad in ["Page 51 of 50", "Page 0 of 50", "Page 3 of", "Page", "3/50"] {
+            assert!(pos(bad).is_err(), "{bad}");
+        }
+        assert_eq!(position(&Html::parse_document("<p>no pager</p>")), Ok(None));
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl Site {
             let next = (page < pages_count).then(|| format!("page-{}.html", page + 1));
             pages.insert(
                 format!("/catalogue/page-{page}.html"),
-                listing_html(&links, next.as_deref()),
+                listing_html(&links, page, pages_count, next.as_deref()),
             );
         }
         for id in 1..=BOOKS {
@@ -246,7 +246,7 @@ pub fn product_path(id: u32) -> String {
     format!("/catalogue/book-{id}_{id}/index.html")
 }
 
-fn listing_html(links: &[String], next: Option<&str>) -> String {
+fn listing_html(links: &[String], page: u32, pages: u32, next: Option<&str>) -> String {
     let items: String = links
         .iter()
         .map(|href| {
@@ -264,7 +264,7 @@ fn listing_html(links: &[String], next: Option<&str>) -> String {
         r#"<!DOCTYPE html><html><body>
 <form method="get" class="form-horizontal"><strong>{BOOKS}</strong> results - showing <strong>1</strong> to <strong>20</strong>.</form>
 <section><ol class="row">
-{items}</ol><ul class="pager"><li class="current">Page</li>{next}</ul></section></body></html>
+{items}</ol><ul class="pager"><li class="current">Page {page} of {pages}</li>{next}</ul></section></body></html>
 "#
     )
 }

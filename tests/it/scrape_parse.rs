@@ -4,7 +4,7 @@
 //! and truncated pages (typed errors, never a panic).
 
 use books::domain::Price;
-use books::scrape::parse::{ParseError, parse_listing, parse_product};
+use books::scrape::parse::{PagePosition, ParseError, parse_listing, parse_product};
 use url::Url;
 
 fn url(s: &str) -> Url {
@@ -12,7 +12,8 @@ fn url(s: &str) -> Url {
 }
 
 /// A listing page with `products` as (href, title) pairs, the site's result
-/// count when `total` is given, and a "next" link when `next` is given.
+/// count when `total` is given, and a "next" link when `next` is given (page
+/// 1 of 2 then, else page 2 of 2).
 fn listing_html(products: &[(&str, &str)], total: Option<u32>, next: Option<&str>) -> String {
     let mut html = String::from(
         r#"<!DOCTYPE html><html lang="en-us"><head><title>All products | Books to Scrape</title></head>
@@ -41,7 +42,10 @@ fn listing_html(products: &[(&str, &str)], total: Option<u32>, next: Option<&str
 "#
         ));
     }
-    html.push_str("</ol><div><ul class=\"pager\"><li class=\"current\">Page 1 of 2</li>\n");
+    let page = if next.is_some() { 1 } else { 2 };
+    html.push_str(&format!(
+        "</ol><div><ul class=\"pager\"><li class=\"current\">Page {page} of 2</li>\n"
+    ));
     if let Some(next) = next {
         html.push_str(&format!(
             "<li class=\"next\"><a href=\"{next}\">next</a></li>\n"
@@ -196,6 +200,22 @@ fn links_from_nested_category_pages_resolve_to_the_catalogue() {
             "http://127.0.0.1:9/catalogue/category/books/poetry_23/page-2.html"
         ))
     );
+}
+
+#[test]
+fn listing_cut_before_its_next_link_is_an_error() {
+    let html = listing_html(
+        &[("soumission_998/index.html", "Soumission")],
+        Some(1000),
+        Some("page-2.html"),
+    );
+    let cut = &html[..html.find("<li class=\"next\">").unwrap()];
+    assert_eq!(
+        parse_listing(cut, &url("http://h/catalogue/page-1.html")),
+        Err(ParseError::NoNextLink { page: 1, of: 2 })
+    );
+    let page = parse_listing(&html, &url("http://h/catalogue/page-1.html")).unwrap();
+    assert_eq!(page.position, Some(PagePosition { page: 1, of: 2 }));
 }
 
 #[test]
