@@ -1,8 +1,10 @@
 //! The one HTTP client of a scrape: keep-alive `reqwest::Client` with
 //! timeouts and a User-Agent, retrying transient failures (connection errors,
-//! timeouts, 408, 429, 5xx) with exponential backoff and jitter, honouring
-//! `Retry-After`. Other 4xx are final.
+//! timeouts, 408, 429, 5xx, and a 200 whose body the caller cannot parse)
+//! with exponential backoff and jitter, honouring `Retry-After`. Other 4xx
+//! are final.
 
+use std::fmt::Display;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -84,6 +86,15 @@ pub enum FetchError {
         #[source]
         source: reqwest::Error,
     },
+    /// The server answered 200, but the body was not the page expected
+    /// (empty, cut short, another site's), on every attempt.
+    #[error("answered 200 but did not parse after {attempts} attempt(s): {reason}")]
+    Unparseable {
+        /// How many attempts were made.
+        attempts: u32,
+        /// Why the last body did not parse.
+        reason: String,
+    },
 }
 
 /// A retrying HTTP GET client; cheap to share by reference across tasks.
@@ -92,6 +103,7 @@ pub struct Client {
     http: reqwest::Client,
     config: ClientConfig,
     retries: AtomicU64,
+    unparseable_retries: AtomicU64,
 }
 
 /// The outcome of one attempt.
@@ -119,6 +131,7 @@ impl Client {
             http,
             config,
             retries: AtomicU64::new(0),
+            unparseable_retries: AtomicU64::new(0),
         })
     }
 
@@ -127,39 +140,55 @@ impl Client {
         &self.config
     }
 
-    /// Retries made so far by every fetch of this client.
+    /// Retries made so far by every fetch of this client after a transport
+    /// failure or a retryable status.
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
 
-    /// GETs `url` and returns its body, retrying transient failures.
-    pub async fn get(&self, url: &Url) -> Result<Bytes, FetchError> {
+    /// Retries made so far by every fetch of this client after a 200 whose
+    /// body did not parse.
+    pub fn unparseable_retries(&self) -> u64 {
+        self.unparseable_retries.load(Ordering::Relaxed)
+    }
+
+    /// GETs `url` and parses its body, as text (UTF-8; invalid bytes
+    /// replaced), with `parse`, which answers `Ok(Ok(page))`, `Ok(Err(why))`
+    /// when the body is not the page expected, or `Err(e)` when parsing
+    /// itself broke. Transient failures are retried, and so is a body that
+    /// is not the page, with the same backoff and limit: a truncated or
+    /// foreign 200 is as transient as a 5xx. `Err(e)` is returned at once.
+    pub async fn get_parsed<T, P, E, F, Fut>(&self, url: &Url, mut parse: F) -> Result<T, E>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = Result<Result<T, P>, E>>,
+        P: Display,
+        E: From<FetchError>,
+    {
         let mut attempts = 0u32;
         loop {
             attempts += 1;
-            let (error, retry_after) = match self.attempt(url, attempts).await {
-                Attempt::Done(body) => return Ok(body),
-                Attempt::Fail(error) => return Err(error),
-                Attempt::Retry { error, retry_after } => (error, retry_after),
+            let (error, retry_after, counter) = match self.attempt(url, attempts).await {
+                Attempt::Done(body) => match parse(into_text(body)).await? {
+                    Ok(page) => return Ok(page),
+                    Err(why) => {
+                        let reason = why.to_string();
+                        let error = FetchError::Unparseable { attempts, reason };
+                        (error, None, &self.unparseable_retries)
+                    }
+                },
+                Attempt::Fail(error) => return Err(error.into()),
+                Attempt::Retry { error, retry_after } => (error, retry_after, &self.retries),
             };
             if attempts > self.config.max_retries {
-                return Err(error);
+                return Err(error.into());
             }
-            self.retries.fetch_add(1, Ordering::Relaxed);
+            counter.fetch_add(1, Ordering::Relaxed);
             let wait = retry_after
                 .map(|d| d.min(self.config.retry_after_cap))
                 .unwrap_or_else(|| self.backoff(attempts));
             tokio::time::sleep(wait).await;
         }
-    }
-
-    /// GETs `url` as text (UTF-8; invalid bytes replaced).
-    pub async fn get_text(&self, url: &Url) -> Result<String, FetchError> {
-        let body = self.get(url).await?;
-        Ok(match String::from_utf8(body.into()) {
-            Ok(text) => text,
-            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-        })
     }
 
     async fn attempt(&self, url: &Url, attempts: u32) -> Attempt {
@@ -193,6 +222,14 @@ impl Client {
             .saturating_mul(1 << exp)
             .min(self.config.backoff_max);
         full.mul_f64(0.5 + fastrand::f64() * 0.5)
+    }
+}
+
+/// `body` as text: UTF-8, invalid bytes replaced.
+fn into_text(body: Bytes) -> String {
+    match String::from_utf8(body.into()) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     }
 }
 

@@ -2,8 +2,9 @@
 //! through their "next" links, and fetch every product page they link with
 //! bounded concurrency while later listing pages are still being read.
 //! HTML is parsed on tokio's blocking pool so every core parses while I/O
-//! goes on. A failed page is recorded in the [`ScrapeReport`] and the run
-//! goes on; the caller decides what failures mean.
+//! goes on. A page that answers 200 but does not parse is fetched again like
+//! a 5xx. A page that fails for good is recorded in the [`ScrapeReport`] and
+//! the run goes on; the caller decides what failures mean.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -17,7 +18,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::client::{Client, ClientConfig, FetchError};
-use super::parse::{self, ListingPage, ParseError};
+use super::parse::{self, ListingPage};
 use super::progress::Progress;
 use crate::domain::{Book, BookId};
 
@@ -68,8 +69,10 @@ pub struct ScrapeReport {
     pub pages: u64,
     /// Books extracted.
     pub books: u64,
-    /// Retries made by the HTTP client.
+    /// Retries after a transport failure or a retryable status.
     pub retries: u64,
+    /// Retries of pages that answered 200 but did not parse.
+    pub unparseable_retries: u64,
     /// Pages that failed for good, in the order they failed.
     pub failures: Vec<Failure>,
     /// Wall time of the crawl.
@@ -84,14 +87,16 @@ impl ScrapeReport {
 }
 
 impl fmt::Display for ScrapeReport {
-    /// The one-line summary: `pages 1050, books 1000, retries 0, failures 0, elapsed 0.41s`.
+    /// The one-line summary: `pages 1050, books 1000, retries 0
+    /// transport/status, 0 unparseable, failures 0, elapsed 0.41s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "pages {}, books {}, retries {}, failures {}, elapsed {:.2}s",
+            "pages {}, books {}, retries {} transport/status, {} unparseable, failures {}, elapsed {:.2}s",
             self.pages,
             self.books,
             self.retries,
+            self.unparseable_retries,
             self.failures.len(),
             self.elapsed.as_secs_f64()
         )
@@ -138,8 +143,6 @@ pub fn normalize_base(mut url: Url) -> Url {
 enum PageError {
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("parse error: {0}")]
-    Parse(#[from] ParseError),
     #[error("parser task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
 }
@@ -202,6 +205,7 @@ pub async fn crawl(config: &CrawlConfig, progress: &Progress) -> Result<CrawlOut
     report.pages += books.len() as u64;
     report.books = books.len() as u64;
     report.retries = client.retries();
+    report.unparseable_retries = client.unparseable_retries();
     report.elapsed = started.elapsed();
     Ok(CrawlOutput {
         books,
@@ -283,12 +287,19 @@ async fn follow_listings(
     outcome
 }
 
+/// Fetches and parses the listing page at `url`, fetching it again while it
+/// does not parse.
 async fn fetch_listing(client: &Client, url: &Url) -> Result<ListingPage, PageError> {
-    let html = client.get_text(url).await?;
-    let page_url = url.clone();
-    let page =
-        tokio::task::spawn_blocking(move || parse::parse_listing(&html, &page_url)).await??;
-    Ok(page)
+    client
+        .get_parsed(url, |html| {
+            let page_url = url.clone();
+            async move {
+                tokio::task::spawn_blocking(move || parse::parse_listing(&html, &page_url))
+                    .await
+                    .map_err(PageError::Join)
+            }
+        })
+        .await
 }
 
 async fn fetch_product(
@@ -297,18 +308,19 @@ async fn fetch_product(
     parse_slots: &Semaphore,
     url: Url,
 ) -> Result<Book, Failure> {
-    let result = async {
-        let html = client.get_text(&url).await?;
-        // Never closed, so acquiring cannot fail; parse anyway if it did.
-        let _slot = parse_slots.acquire().await.ok();
-        let (page_url, base) = (url.clone(), Arc::clone(base));
-        let book =
-            tokio::task::spawn_blocking(move || parse::parse_product(&html, &page_url, &base))
-                .await??;
-        Ok::<_, PageError>(book)
-    }
-    .await;
-    result.map_err(|e| Failure {
+    let result = client
+        .get_parsed(&url, |html| {
+            let (page_url, base) = (url.clone(), Arc::clone(base));
+            async move {
+                // Never closed, so acquiring cannot fail; parse anyway if it did.
+                let _slot = parse_slots.acquire().await.ok();
+                tokio::task::spawn_blocking(move || parse::parse_product(&html, &page_url, &base))
+                    .await
+                    .map_err(PageError::Join)
+            }
+        })
+        .await;
+    result.map_err(|e: PageError| Failure {
         url: url.to_string(),
         reason: e.to_string(),
     })
@@ -332,12 +344,13 @@ mod tests {
             pages: 1050,
             books: 1000,
             retries: 2,
+            unparseable_retries: 5,
             failures: vec![],
             elapsed: Duration::from_millis(420),
         };
         assert_eq!(
             report.to_string(),
-            "pages 1050, books 1000, retries 2, failures 0, elapsed 0.42s"
+            "pages 1050, books 1000, retries 2 transport/status, 5 unparseable, failures 0, elapsed 0.42s"
         );
     }
 }

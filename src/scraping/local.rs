@@ -137,7 +137,10 @@ struct Outcome {
     pages: u64,
     books: u64,
     failures: u64,
+    /// Every retry, of either kind.
     retries: u64,
+    /// The retries of pages that answered 200 but did not parse.
+    unparseable_retries: u64,
     content_hash: Option<String>,
     book_count: Option<usize>,
 }
@@ -150,6 +153,7 @@ impl Outcome {
             books: 0,
             failures: 0,
             retries: 0,
+            unparseable_retries: 0,
             content_hash: None,
             book_count: None,
         }
@@ -280,6 +284,7 @@ impl Inner {
             _ => "failed",
         };
         crate::observe::metrics::scrape_run_finished(outcome_name, current.started.elapsed());
+        let unparseable_retries = outcome.unparseable_retries;
         let (run_id, pages, books, failures, retries, elapsed_ms) = (
             status.id,
             status.pages,
@@ -300,6 +305,7 @@ impl Inner {
                     books,
                     failures,
                     retries,
+                    unparseable_retries,
                     elapsed_ms,
                     book_count,
                     content_hash,
@@ -337,7 +343,8 @@ async fn run(inner: Arc<Inner>, progress: Progress) -> Outcome {
         pages: report.pages,
         books: report.books,
         failures: report.failures.len() as u64,
-        retries: report.retries,
+        retries: report.retries + report.unparseable_retries,
+        unparseable_retries: report.unparseable_retries,
         content_hash: None,
         book_count: None,
     };

@@ -39,6 +39,7 @@ async fn clean_run_gets_every_book_and_field() {
     assert_eq!(output.report.pages, 3 + u64::from(BOOKS));
     assert_eq!(output.report.books, u64::from(BOOKS));
     assert_eq!(output.report.retries, 0);
+    assert_eq!(output.report.unparseable_retries, 0);
     // The duplicate link to book 1 was not fetched twice.
     assert_eq!(site.hits(&product_path(1)).len(), 1);
 
@@ -166,20 +167,20 @@ async fn malformed_product_page_is_reported_with_its_url() {
             .map(String::as_str)
             .collect::<Vec<_>>()
     );
-    assert!(
-        failures[0].reason.starts_with("parse error: missing"),
-        "{}",
-        failures[0].reason
-    );
-    assert!(
-        failures[1].reason.starts_with("parse error: missing"),
-        "{}",
-        failures[1].reason
-    );
+    for unparseable in &failures[..2] {
+        assert!(
+            unparseable
+                .reason
+                .starts_with("answered 200 but did not parse after 4 attempt(s): missing"),
+            "{}",
+            unparseable.reason
+        );
+    }
     assert!(failures[2].reason.contains("404"), "{}", failures[2].reason);
     assert!(failures[3].reason.contains("503"), "{}", failures[3].reason);
-    // A 404 is final; a 503 is retried up to the limit.
+    // A 404 is final; a 503 and an unparseable 200 are retried up to the limit.
     assert_eq!(output.report.retries, 3);
+    assert_eq!(output.report.unparseable_retries, 2 * 3);
 }
 
 /// Runs the real binary against `base` into `out_dir`.
@@ -240,7 +241,8 @@ async fn binary_publishes_a_clean_scrape() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains("pages 48, books 45, retries 0, failures 0"),
+        stderr
+            .contains("pages 48, books 45, retries 0 transport/status, 0 unparseable, failures 0"),
         "{stderr}"
     );
     let csv = std::fs::read_to_string(dir.path().join("books.csv")).unwrap();
