@@ -3,8 +3,10 @@
 //! bounded concurrency while later listing pages are still being read.
 //! HTML is parsed on tokio's blocking pool so every core parses while I/O
 //! goes on. A page that answers 200 but does not parse is fetched again like
-//! a 5xx. A page that fails for good is recorded in the [`ScrapeReport`] and
-//! the run goes on; the caller decides what failures mean.
+//! a 5xx; so is the last listing page when the walk is short of the listing
+//! pages or books the site reports. A page that fails for good is recorded
+//! in the [`ScrapeReport`] and the run goes on; the caller decides what
+//! failures mean.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -18,7 +20,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::client::{Client, ClientConfig, FetchError};
-use super::parse::{self, ListingPage};
+use super::parse::{self, ListingPage, ParseError};
 use super::progress::Progress;
 use crate::domain::{Book, BookId};
 
@@ -147,6 +149,67 @@ enum PageError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// Why a listing page that answered 200 is fetched again.
+#[derive(Debug, Error)]
+enum ListingRejected {
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    #[error(transparent)]
+    Short(#[from] Shortfall),
+}
+
+/// What the site says the listing pages hold, from the first page that
+/// says it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Expected {
+    /// The N of "Page 1 of N".
+    listing_pages: Option<u32>,
+    /// "<strong>1000</strong> results".
+    books: Option<u32>,
+}
+
+impl Expected {
+    /// What was expected so far, or else what `page` says.
+    fn or_from(self, page: &ListingPage) -> Self {
+        Expected {
+            listing_pages: self.listing_pages.or(page.position.map(|p| p.of)),
+            books: self.books.or(page.reported_total),
+        }
+    }
+}
+
+/// A listing page without a "next" link that cannot be the last: the walk
+/// ending there would be short of what the site says.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+enum Shortfall {
+    #[error("no next link, after {crawled} of the {expected} listing pages")]
+    ListingPages { crawled: u64, expected: u32 },
+    #[error("no next link, with {linked} of the {reported} books the site reports")]
+    Books { linked: u64, reported: u32 },
+}
+
+/// Checks a walk over the listing pages that ends after `listing_pages`
+/// pages linking `books_linked` distinct books against what the site says.
+fn shortfall(listing_pages: u64, books_linked: u64, expected: Expected) -> Option<Shortfall> {
+    if let Some(pages) = expected.listing_pages
+        && listing_pages < u64::from(pages)
+    {
+        return Some(Shortfall::ListingPages {
+            crawled: listing_pages,
+            expected: pages,
+        });
+    }
+    if let Some(reported) = expected.books
+        && books_linked < u64::from(reported)
+    {
+        return Some(Shortfall::Books {
+            linked: books_linked,
+            reported,
+        });
+    }
+    None
+}
+
 /// Crawls the site at `config.base_url`. Never fails because of a page: page
 /// failures are in the report. Must run inside a tokio runtime (multi-thread
 /// for parsing to use every core).
@@ -223,7 +286,10 @@ struct ListingOutcome {
 
 /// Walks `page-1.html` -> next -> ... and sends each new product URL (one per
 /// book id) down `products`. Stops at the last page or at the first listing
-/// page that fails (the pages after it cannot be found).
+/// page that fails (the pages after it cannot be found). A page without a
+/// "next" link is the last only if the walk then has every listing page and
+/// book the site reports; otherwise it was cut short and is fetched again,
+/// and failing that, fails.
 async fn follow_listings(
     client: &Client,
     first_page: Url,
@@ -237,6 +303,7 @@ async fn follow_listings(
     };
     let mut seen_ids: HashSet<BookId> = HashSet::new();
     let mut seen_pages: HashSet<Url> = HashSet::new();
+    let mut expected = Expected::default();
     let mut next = Some(first_page);
     while let Some(url) = next.take() {
         if !seen_pages.insert(url.clone()) {
@@ -246,7 +313,23 @@ async fn follow_listings(
             });
             break;
         }
-        let page = match fetch_listing(client, &url).await {
+        let ends_complete = |page: &ListingPage| {
+            if page.next.is_some() {
+                return Ok(());
+            }
+            let new_ids: HashSet<BookId> = page
+                .products
+                .iter()
+                .filter_map(|product| parse::book_id_from_url(product).ok())
+                .filter(|id| !seen_ids.contains(id))
+                .collect();
+            let linked = (seen_ids.len() + new_ids.len()) as u64;
+            match shortfall(outcome.pages + 1, linked, expected.or_from(page)) {
+                Some(short) => Err(short),
+                None => Ok(()),
+            }
+        };
+        let page = match fetch_listing(client, &url, ends_complete).await {
             Ok(page) => page,
             Err(e) => {
                 progress.failed(url.as_str());
@@ -259,6 +342,7 @@ async fn follow_listings(
         };
         outcome.pages += 1;
         progress.page_done();
+        expected = expected.or_from(&page);
         if outcome.reported_total.is_none() {
             outcome.reported_total = page.reported_total;
             if let Some(total) = page.reported_total {
@@ -288,15 +372,24 @@ async fn follow_listings(
 }
 
 /// Fetches and parses the listing page at `url`, fetching it again while it
-/// does not parse.
-async fn fetch_listing(client: &Client, url: &Url) -> Result<ListingPage, PageError> {
+/// does not parse or `ends_complete` refuses it.
+async fn fetch_listing(
+    client: &Client,
+    url: &Url,
+    ends_complete: impl Fn(&ListingPage) -> Result<(), Shortfall>,
+) -> Result<ListingPage, PageError> {
+    let ends_complete = &ends_complete;
     client
         .get_parsed(url, |html| {
             let page_url = url.clone();
             async move {
-                tokio::task::spawn_blocking(move || parse::parse_listing(&html, &page_url))
-                    .await
-                    .map_err(PageError::Join)
+                let parsed =
+                    tokio::task::spawn_blocking(move || parse::parse_listing(&html, &page_url))
+                        .await?;
+                Ok::<_, PageError>(match parsed {
+                    Ok(page) => ends_complete(&page).map(|()| page).map_err(Into::into),
+                    Err(e) => Err(ListingRejected::Parse(e)),
+                })
             }
         })
         .await
@@ -352,5 +445,63 @@ mod tests {
             report.to_string(),
             "pages 1050, books 1000, retries 2 transport/status, 5 unparseable, failures 0, elapsed 0.42s"
         );
+    }
+
+    const SITE: Expected = Expected {
+        listing_pages: Some(50),
+        books: Some(1000),
+    };
+
+    #[test]
+    fn a_walk_with_every_page_and_book_is_complete() {
+        assert_eq!(shortfall(50, 1000, SITE), None);
+        // More than reported is not a shortfall; nothing reported, nothing to miss.
+        assert_eq!(shortfall(51, 1001, SITE), None);
+        assert_eq!(shortfall(1, 20, Expected::default()), None);
+    }
+
+    #[test]
+    fn a_walk_short_of_pages_or_books_is_a_shortfall() {
+        assert_eq!(
+            shortfall(49, 1000, SITE),
+            Some(Shortfall::ListingPages {
+                crawled: 49,
+                expected: 50
+            })
+        );
+        assert_eq!(
+            shortfall(50, 999, SITE),
+            Some(Shortfall::Books {
+                linked: 999,
+                reported: 1000
+            })
+        );
+        let books_only = Expected {
+            listing_pages: None,
+            ..SITE
+        };
+        assert_eq!(
+            shortfall(3, 60, books_only)
+                .map(|s| s.to_string())
+                .as_deref(),
+            Some("no next link, with 60 of the 1000 books the site reports")
+        );
+    }
+
+    #[test]
+    fn the_first_page_that_says_sets_what_is_expected() {
+        let page = |position, reported_total| ListingPage {
+            products: vec![],
+            next: None,
+            reported_total,
+            position,
+        };
+        let first = Expected::default().or_from(&page(None, Some(1000)));
+        assert_eq!(first.books, Some(1000));
+        let later = first.or_from(&page(
+            Some(parse::PagePosition { page: 2, of: 50 }),
+            Some(7),
+        ));
+        assert_eq!(later, SITE);
     }
 }
