@@ -53,12 +53,12 @@ pub fn vectors(books: &[&Book]) -> Vec<SparseVector> {
         .iter()
         .map(|b| book_text(&b.title, &b.description))
         .collect();
-    let vectorizer = Vectorizer::fit(
+    let (_, vectors) = Vectorizer::fit_transform(
         Tokenizer::default(),
         VOCABULARY,
         texts.iter().map(String::as_str),
     );
-    texts.iter().map(|t| vectorizer.transform(t)).collect()
+    vectors
 }
 
 /// The `k` nearest neighbours of every book, best first (see

@@ -115,15 +115,11 @@ pub fn rating(train: &[&Book], test: &[&Book], permutations: u32, seed: u64) -> 
     let y_train: Vec<usize> = train.iter().map(label).collect();
     let actual: Vec<&str> = test.iter().map(|b| classes[label(b)].as_str()).collect();
 
-    let vectorizer = crate::ml::text::Vectorizer::fit(
+    let (vectorizer, x_train) = crate::ml::text::Vectorizer::fit_transform(
         Tokenizer::default(),
         vocabulary,
         train_texts.iter().map(String::as_str),
     );
-    let x_train: Vec<_> = train_texts
-        .iter()
-        .map(|t| vectorizer.transform(t))
-        .collect();
     let x_test: Vec<_> = test_texts.iter().map(|t| vectorizer.transform(t)).collect();
     let params = bayes::BayesParams {
         alpha: ALPHA_SMOOTHING,

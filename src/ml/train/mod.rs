@@ -26,7 +26,7 @@ use super::card::{
 use super::linear::LinearClassifier;
 use super::model::{MODEL_NAME, ModelFile};
 use super::split::SplitRule;
-use super::text::{SparseVector, Tokenizer, Vectorizer, VocabularyRules, book_text};
+use super::text::{Tokenizer, Vectorizer, VocabularyRules, book_text};
 use crate::domain::Book;
 use metrics::{Evaluation, evaluate};
 
@@ -353,12 +353,11 @@ fn fit(
         .iter()
         .map(|(b, _)| book_text(&b.title, &b.description))
         .collect();
-    let vectorizer = Vectorizer::fit(
+    let (vectorizer, xs) = Vectorizer::fit_transform(
         Tokenizer::default(),
         vocabulary,
         texts.iter().map(String::as_str),
     );
-    let xs: Vec<SparseVector> = texts.iter().map(|t| vectorizer.transform(t)).collect();
     let labels: Vec<usize> = examples.iter().map(|(_, c)| *c).collect();
     let (k, terms) = (classes.len(), vectorizer.len());
     let (intercepts, coefficients) = match *candidate {
