@@ -79,15 +79,43 @@ pub struct SparseVector {
 impl SparseVector {
     /// The dot product with a dense row.
     pub fn dot(&self, dense: &[f64]) -> f64 {
-        self.indices
-            .iter()
-            .zip(&self.values)
-            .map(|(&i, &v)| v * dense[i as usize])
-            .sum()
+        self.as_ref().dot(dense)
     }
 
     /// The dot product with another sparse vector.
     pub fn dot_sparse(&self, other: &SparseVector) -> f64 {
+        self.as_ref().dot_sparse(other.as_ref())
+    }
+
+    pub fn as_ref(&self) -> SparseRef<'_> {
+        SparseRef {
+            indices: &self.indices,
+            values: &self.values,
+        }
+    }
+}
+
+/// A borrowed sparse vector: ascending term indices and their weights, for
+/// vectors kept side by side in flat arrays.
+#[derive(Debug, Clone, Copy)]
+pub struct SparseRef<'a> {
+    pub indices: &'a [u32],
+    pub values: &'a [f64],
+}
+
+impl SparseRef<'_> {
+    /// The dot product with a dense row, summed in ascending term order.
+    pub fn dot(&self, dense: &[f64]) -> f64 {
+        self.indices
+            .iter()
+            .zip(self.values)
+            .map(|(&i, &v)| v * dense[i as usize])
+            .sum()
+    }
+
+    /// The dot product with another sparse vector, summed over the shared
+    /// terms in ascending order.
+    pub fn dot_sparse(&self, other: SparseRef<'_>) -> f64 {
         let (mut i, mut j, mut sum) = (0, 0, 0.0);
         while i < self.indices.len() && j < other.indices.len() {
             match self.indices[i].cmp(&other.indices[j]) {
