@@ -439,6 +439,75 @@ fn validate_checks_the_similar_books_against_the_books() {
 }
 
 #[test]
+fn validate_recomputes_sampled_lists_and_scores_every_pair() {
+    use books::ml::similar::SimilarityIndex;
+    let dir = tempfile::tempdir().unwrap();
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    for file in [CSV_FILE_NAME, DB_FILE_NAME] {
+        fs::copy(data.join(file), dir.path().join(file)).unwrap();
+    }
+    let db = dir.path().join(DB_FILE_NAME);
+    let label = db.display().to_string();
+    let books = read_csv(&dir.path().join(CSV_FILE_NAME)).unwrap();
+    let index = SimilarityIndex::new(&books);
+    let tamper = |sql: &str| {
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(sql).unwrap();
+        drop(conn);
+        validate_dir(dir.path()).lines().join("\n")
+    };
+    let stored = |book: u32| -> Vec<(u32, f64)> {
+        let conn = Connection::open(&db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT similar_id, score FROM similar_books WHERE book_id = ?1 ORDER BY rank")
+            .unwrap();
+        stmt.query_map([book], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let at = |id: u32| index.position(BookId::new(id).unwrap()).unwrap();
+    // A worse book in last place of book 1's list (a sampled book), with its
+    // exact score: well formed and exactly scored, but not the list.
+    let list = stored(1);
+    let (last, last_score) = list[19];
+    let worse = (2..=1000u32)
+        .filter(|id| list.iter().all(|(listed, _)| listed != id))
+        .map(|id| (id, index.score_between(at(1), at(id))))
+        .find(|&(_, score)| score < last_score)
+        .unwrap();
+    let problems = tamper(&format!(
+        "UPDATE similar_books SET similar_id = {}, score = {} WHERE book_id = 1 AND rank = 20;",
+        worse.0, worse.1
+    ));
+    assert_eq!(
+        problems,
+        format!(
+            "{label}: similar_books is not what the books' TF-IDF gives for 1 book (1); book 1 \
+             rank 20: book {} ({}) stored, book {last} ({last_score}) computed; rebuild with \
+             books build-db",
+            worse.0, worse.1
+        )
+    );
+    // Any book's score that is not its pair's cosine (book 2 is not sampled).
+    tamper(&format!(
+        "UPDATE similar_books SET similar_id = {last}, score = {last_score} \
+         WHERE book_id = 1 AND rank = 20;"
+    ));
+    assert!(validate_dir(dir.path()).is_ok());
+    let (first, first_score) = stored(2)[0];
+    let problems = tamper("UPDATE similar_books SET score = score + 0.000001 WHERE book_id = 2;");
+    assert!(
+        problems.contains(&format!(
+            "gives for 1 book (2); book 2 rank 1: book {first} ({}) stored, book {first} \
+             ({first_score}) computed",
+            first_score + 0.000001
+        )),
+        "{problems}"
+    );
+}
+
+#[test]
 fn validate_checks_the_feature_profiles_against_the_books() {
     let dir = tempfile::tempdir().unwrap();
     publish(dir.path(), &sample(), &meta(Some(6))).unwrap();

@@ -216,20 +216,30 @@ pub(super) fn check_derived(
             Err(err) => problems.push(cannot(db, &format!("read the {index}"), err)),
         }
     }
-    super::similar::check_similar(conn, books, db, problems);
-    check_feature_profiles(conn, books, db, problems);
+    // The profiles need only the books: computed on another thread while
+    // this one checks the similar books (the two costliest checks).
+    let stored_profiles = read_meta(conn, meta_key::FEATURE_PROFILES);
+    std::thread::scope(|scope| {
+        let profiles = scope.spawn(|| profile_json(books));
+        super::similar::check_similar(conn, books, db, problems);
+        let profiles = profiles
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        check_feature_profiles(stored_profiles, &profiles, db, problems);
+    });
 }
 
-/// The feature profiles kept in `meta` must be the books' own.
+/// The feature profiles kept in `meta` (`stored`) must be the books' own
+/// (`computed`).
 fn check_feature_profiles(
-    conn: &Connection,
-    books: &[Book],
+    stored: Result<Option<String>, crate::store::StoreError>,
+    computed: &str,
     db: &str,
     problems: &mut Vec<Problem>,
 ) {
     let problem = |message: String| Problem::new(Scope::File(db.to_owned()), message);
-    match read_meta(conn, meta_key::FEATURE_PROFILES) {
-        Ok(Some(stored)) if stored == profile_json(books) => {}
+    match stored {
+        Ok(Some(stored)) if stored == computed => {}
         Ok(Some(_)) => problems.push(problem(
             "meta feature_profiles are not the profiles of the books table".to_owned(),
         )),
