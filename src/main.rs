@@ -64,10 +64,10 @@ enum Command {
         /// The book count the site reported ("1000 results").
         #[arg(long)]
         reported_total: Option<u32>,
-        /// Leave the similar books out (an empty table), for scale
-        /// benchmarks only: their time grows with the square of the book
-        /// count. /books/{id}/similar then answers an empty list, and
-        /// `books validate` reports the table as wrong.
+        /// Leave the similar books out (an empty table), for benchmarks
+        /// that time the rest of the build alone. /books/{id}/similar then
+        /// answers an empty list, and `books validate` reports the table as
+        /// wrong.
         #[arg(long)]
         without_similar: bool,
         /// Print how long each step of the build took, on stderr.

@@ -37,6 +37,8 @@ pub enum BuildError {
     },
     #[error("cannot build {path}: {message}")]
     Data { path: PathBuf, message: String },
+    #[error("cannot write {path} to disk: {source}")]
+    Sync { path: PathBuf, source: io::Error },
     #[error("cannot move {from} to {to}: {source}")]
     Rename {
         from: PathBuf,
@@ -59,9 +61,9 @@ pub enum SimilarBooks {
     /// Every book's neighbours: what the API serves and `books validate`
     /// checks.
     Compute,
-    /// An empty `similar_books` table, for scale benchmarks only: the
-    /// neighbours take time quadratic in the book count. `/similar` then
-    /// answers an empty list and `books validate` reports the table.
+    /// An empty `similar_books` table, for benchmarks that time the rest
+    /// of the build alone. `/similar` then answers an empty list and
+    /// `books validate` reports the table.
     Skip,
 }
 
@@ -153,117 +155,139 @@ pub(crate) fn write_db(
     let hash = content_hash(books);
     lap("sort and hash");
 
-    let mut conn = Connection::open(path).map_err(at("open"))?;
-    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA foreign_keys = ON;")
+    // The neighbours and the feature profiles need only the books: they are
+    // computed on other threads while this one fills the tables.
+    std::thread::scope(|scope| {
+        let neighbours = (similar == SimilarBooks::Compute)
+            .then(|| scope.spawn(|| similar::neighbours(books, NEIGHBOURS)));
+        let feature_profiles = scope.spawn(|| crate::ml::profile::profile_json(books));
+        let mut conn = Connection::open(path).map_err(at("open"))?;
+        // No journal and no syncs while building: the file is a temporary one,
+        // removed on any failure and renamed into place only once complete
+        // (synced first, below). The header still says rollback journal
+        // (journal_mode=DELETE), which is what readers open.
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; \
+             PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = ON;",
+        )
         .map_err(at("pragmas"))?;
-    let tx = conn.transaction().map_err(at("begin"))?;
-    tx.execute_batch(schema::CREATE)
-        .map_err(at("create schema"))?;
+        let tx = conn.transaction().map_err(at("begin"))?;
+        tx.execute_batch(schema::CREATE)
+            .map_err(at("create schema"))?;
 
-    let mut category_ids = BTreeMap::new();
-    {
-        let mut insert = tx
-            .prepare("INSERT INTO categories (id, name, slug, book_count) VALUES (?1, ?2, ?3, ?4)")
-            .map_err(at("prepare categories"))?;
-        // Ids follow name order, so they are the same for the same books.
-        for (index, (name, count)) in categories.iter().enumerate() {
-            let id = index as i64 + 1;
-            insert
-                .execute(params![id, name, category_slug(name), *count as i64])
-                .map_err(at(&format!("insert category {name:?}")))?;
-            category_ids.insert(name.as_str(), id);
-        }
-    }
-    {
-        let mut insert = tx
-            .prepare(&format!(
-                "INSERT INTO books ({BOOK_INSERT_COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-            ))
-            .map_err(at("prepare books"))?;
-        for book in &sorted {
-            let pence = |price: crate::domain::Price, column: &str| {
-                i64::try_from(price.pence())
-                    .map_err(|_| data_err(format!("book {}: {column} is too large", book.id)))
-            };
-            let category_id = category_ids.get(book.category.as_str()).copied();
-            insert
-                .execute(params![
-                    book.id.get(),
-                    book.upc,
-                    book.title,
-                    book.title.to_lowercase(),
-                    category_id,
-                    book.category,
-                    pence(book.price, "price")?,
-                    pence(book.price_excl_tax, "price_excl_tax")?,
-                    pence(book.tax, "tax")?,
-                    book.rating.stars(),
-                    book.availability,
-                    book.stock,
-                    book.review_count,
-                    book.product_type,
-                    book.description,
-                    book.image_url,
-                    book.product_url,
-                ])
-                .map_err(at(&format!("insert book {}", book.id)))?;
-        }
-    }
-    lap("insert");
-    tx.execute_batch("INSERT INTO books_fts(books_fts) VALUES('rebuild');")
-        .map_err(at("fill the FTS5 index"))?;
-    lap("fts index");
-    tx.execute_batch("INSERT INTO books_title_trigram(books_title_trigram) VALUES('rebuild');")
-        .map_err(at("fill the title trigram index"))?;
-    lap("trigram index");
-    if similar == SimilarBooks::Compute {
-        let mut insert = tx
-            .prepare(
-                "INSERT INTO similar_books (book_id, rank, similar_id, score) \
-                 VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(at("prepare similar_books"))?;
-        for (id, neighbours) in similar::neighbours(books, NEIGHBOURS) {
-            for (rank, neighbour) in (1i64..).zip(&neighbours) {
+        let mut category_ids = BTreeMap::new();
+        {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO categories (id, name, slug, book_count) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(at("prepare categories"))?;
+            // Ids follow name order, so they are the same for the same books.
+            for (index, (name, count)) in categories.iter().enumerate() {
+                let id = index as i64 + 1;
                 insert
-                    .execute(params![id.get(), rank, neighbour.id.get(), neighbour.score])
-                    .map_err(at(&format!("insert the similar books of {id}")))?;
+                    .execute(params![id, name, category_slug(name), *count as i64])
+                    .map_err(at(&format!("insert category {name:?}")))?;
+                category_ids.insert(name.as_str(), id);
             }
         }
-    }
-    lap("similar books");
-    let feature_profiles = crate::ml::profile::profile_json(books);
-    lap("feature profiles");
-    {
-        let mut insert = tx
-            .prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")
-            .map_err(at("prepare meta"))?;
-        let mut rows = vec![
-            (meta_key::SCHEMA_VERSION, SCHEMA_VERSION.to_string()),
-            (meta_key::SCRAPED_AT, meta.scraped_at.clone()),
-            (meta_key::SOURCE, meta.source.clone()),
-            (meta_key::BOOK_COUNT, books.len().to_string()),
-            (meta_key::CONTENT_HASH, hash.clone()),
-            (meta_key::FEATURE_PROFILES, feature_profiles),
-        ];
-        if let Some(total) = meta.reported_total {
-            rows.push((meta_key::REPORTED_TOTAL, total.to_string()));
+        {
+            let mut insert = tx
+                .prepare(&format!(
+                    "INSERT INTO books ({BOOK_INSERT_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+                ))
+                .map_err(at("prepare books"))?;
+            for book in &sorted {
+                let pence = |price: crate::domain::Price, column: &str| {
+                    i64::try_from(price.pence())
+                        .map_err(|_| data_err(format!("book {}: {column} is too large", book.id)))
+                };
+                let category_id = category_ids.get(book.category.as_str()).copied();
+                insert
+                    .execute(params![
+                        book.id.get(),
+                        book.upc,
+                        book.title,
+                        book.title.to_lowercase(),
+                        category_id,
+                        book.category,
+                        pence(book.price, "price")?,
+                        pence(book.price_excl_tax, "price_excl_tax")?,
+                        pence(book.tax, "tax")?,
+                        book.rating.stars(),
+                        book.availability,
+                        book.stock,
+                        book.review_count,
+                        book.product_type,
+                        book.description,
+                        book.image_url,
+                        book.product_url,
+                    ])
+                    .map_err(at(&format!("insert book {}", book.id)))?;
+            }
         }
-        for (key, value) in rows {
-            insert
-                .execute(params![key, value])
-                .map_err(at(&format!("insert meta {key}")))?;
+        lap("insert");
+        tx.execute_batch("INSERT INTO books_fts(books_fts) VALUES('rebuild');")
+            .map_err(at("fill the FTS5 index"))?;
+        lap("fts index");
+        tx.execute_batch("INSERT INTO books_title_trigram(books_title_trigram) VALUES('rebuild');")
+            .map_err(at("fill the title trigram index"))?;
+        lap("trigram index");
+        if let Some(neighbours) = neighbours {
+            let mut insert = tx
+                .prepare(
+                    "INSERT INTO similar_books (book_id, rank, similar_id, score) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(at("prepare similar_books"))?;
+            for (id, neighbours) in joined(neighbours) {
+                for (rank, neighbour) in (1i64..).zip(&neighbours) {
+                    insert
+                        .execute(params![id.get(), rank, neighbour.id.get(), neighbour.score])
+                        .map_err(at(&format!("insert the similar books of {id}")))?;
+                }
+            }
         }
-    }
-    tx.execute_batch("ANALYZE;").map_err(at("analyze"))?;
-    tx.commit().map_err(at("commit"))?;
-    lap("analyze and commit");
-    // VACUUM cannot run in a transaction; it leaves one compact file with no
-    // free pages, laid out the same way for the same content.
-    conn.execute_batch("VACUUM;").map_err(at("vacuum"))?;
-    conn.close().map_err(|(_, source)| at("close")(source))?;
-    lap("vacuum");
+        lap("similar books");
+        let feature_profiles = joined(feature_profiles);
+        lap("feature profiles");
+        {
+            let mut insert = tx
+                .prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")
+                .map_err(at("prepare meta"))?;
+            let mut rows = vec![
+                (meta_key::SCHEMA_VERSION, SCHEMA_VERSION.to_string()),
+                (meta_key::SCRAPED_AT, meta.scraped_at.clone()),
+                (meta_key::SOURCE, meta.source.clone()),
+                (meta_key::BOOK_COUNT, books.len().to_string()),
+                (meta_key::CONTENT_HASH, hash.clone()),
+                (meta_key::FEATURE_PROFILES, feature_profiles),
+            ];
+            if let Some(total) = meta.reported_total {
+                rows.push((meta_key::REPORTED_TOTAL, total.to_string()));
+            }
+            for (key, value) in rows {
+                insert
+                    .execute(params![key, value])
+                    .map_err(at(&format!("insert meta {key}")))?;
+            }
+        }
+        tx.execute_batch("ANALYZE;").map_err(at("analyze"))?;
+        tx.commit().map_err(at("commit"))?;
+        lap("analyze and commit");
+        // VACUUM cannot run in a transaction; it leaves one compact file with no
+        // free pages, laid out the same way for the same content.
+        conn.execute_batch("VACUUM;").map_err(at("vacuum"))?;
+        conn.close().map_err(|(_, source)| at("close")(source))?;
+        lap("vacuum");
+        Ok::<_, BuildError>(())
+    })?;
+    sync(path).map_err(|source| BuildError::Sync {
+        path: path.to_owned(),
+        source,
+    })?;
+    lap("sync");
 
     let summary = BuildSummary {
         book_count: books.len(),
@@ -271,6 +295,19 @@ pub(crate) fn write_db(
         content_hash: hash,
     };
     Ok((summary, phases))
+}
+
+/// The result of a scoped thread, its panic passed on.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+/// Writes the file at `path` through to the disk, so that the rename that
+/// publishes it never publishes a file the disk does not hold yet.
+fn sync(path: &Path) -> io::Result<()> {
+    fs::File::open(path)?.sync_all()
 }
 
 /// Every id, UPC and category slug used more than once, if any.
