@@ -98,7 +98,7 @@ run() {
 
 echo "warm-up run (page cache, nginx)"
 run warmup
-echo "run  wall      user     sys      cpu%   max-rss   | crawl summary"
+echo "run  wall      user     sys      cpu%   max-rss   crawl    publish  | crawl summary"
 for i in $(seq "$RUNS"); do
     run "$i"
     f="$tmp/time-$i.txt"
@@ -108,5 +108,9 @@ for i in $(seq "$RUNS"); do
     cpu="$(sed -n 's/.*Percent of CPU this job got: //p' "$f")"
     rss="$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$f")"
     summary="$(sed -n 's/^scrape: //p' "$f")"
-    printf '%-4s %-9s %-8s %-8s %-6s %-9s | %s\n' "$i" "$wall" "$user" "$sys" "$cpu" "${rss}k" "$summary"
+    # The crawl's own clock (the summary's "elapsed"), and the publish step's
+    # (CSV, database, validation, renames), which `books scrape` prints.
+    crawl="$(sed -n 's/.*elapsed \([0-9.]*s\).*/\1/p' <<<"$summary")"
+    publish="$(sed -n 's/.*published in \([0-9.]*\) s.*/\1s/p' "$f")"
+    printf '%-4s %-9s %-8s %-8s %-6s %-9s %-8s %-8s | %s\n' "$i" "$wall" "$user" "$sys" "$cpu" "${rss}k" "$crawl" "$publish" "$summary"
 done

@@ -44,14 +44,16 @@ pub(crate) fn scrape(
         source: books::scrape::crawl::normalize_base(config.base_url).to_string(),
         reported_total: output.reported_total,
     };
+    let publishing = std::time::Instant::now();
     let published = books::store::publish::publish(out_dir, &output.books, &meta)
         .with_context(|| format!("not published; {} left untouched", out_dir.display()))?;
     eprintln!(
-        "wrote {} and {} ({} books, {} categories)",
+        "wrote {} and {} ({} books, {} categories), published in {:.3} s",
         published.csv_path.display(),
         published.db_path.display(),
         published.book_count,
-        published.category_count
+        published.category_count,
+        publishing.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
 }
