@@ -5,20 +5,25 @@
 #  2. `books build-db --timings`: time per phase, database size;
 #  3. cold start of a Vercel function binary (api-v1-books-id), process
 #     start to the first 200, with data/books.db in its working directory;
-#  4. p50/p99 of each main read endpoint in-process (examples/scale_latency:
+#  4. the similar books alone (examples/neighbours_scale): their time, and
+#     the share of the exact top 5 they keep over an evenly spread sample
+#     of NEIGHBOUR_SAMPLE books (and the summed score's ratio to the exact);
+#  5. p50/p99 of each main read endpoint in-process (examples/scale_latency:
 #     the app's tower service, no socket) and over HTTP (`books serve` under
 #     wrk -t2 -c32, as scripts/bench-api.sh). Both with the response cache
 #     off (BOOKS_RESPONSE_CACHE_MB=0), so every request reaches SQLite.
-# Writes docs/bench/scale-build.csv and docs/bench/scale-latency.csv, then
+# Writes docs/bench/scale-build.csv, docs/bench/scale-neighbours.csv and
+# docs/bench/scale-latency.csv, then
 # draws docs/scale.svg (scripts/scale-chart.py).
 #
 # Usage: scripts/bench-scale.sh [N...]
 # Environment:
 #   WRK_SECONDS      wrk duration per endpoint (default 5)
 #   SIMILAR_MAX_N    largest N whose build computes the similar books
-#                    (default 100000): they take time quadratic in N, so
-#                    larger builds use --without-similar and /similar is
-#                    not measured for them
+#                    (default: every N); larger builds use --without-similar
+#                    and /similar is not measured for them
+#   NEIGHBOUR_SAMPLE books whose exact lists the neighbours are compared
+#                    with (default 100; about 0.2 s each at 1M)
 #   SCALE_WORK       where the catalogues are built (default
 #                    $CARGO_TARGET_DIR/scale); each N's files are deleted
 #                    after its measurements unless KEEP=1
@@ -27,20 +32,22 @@ cd "$(dirname "$0")/.."
 
 if [ "$#" -gt 0 ]; then sizes=("$@"); else sizes=(10000 100000 1000000); fi
 wrk_seconds="${WRK_SECONDS:-5}"
-similar_max="${SIMILAR_MAX_N:-100000}"
+similar_max="${SIMILAR_MAX_N:-1000000000}"
+neighbour_sample="${NEIGHBOUR_SAMPLE:-100}"
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 work_root="${SCALE_WORK:-$target/scale}"
 seed=1
 out_dir=docs/bench
 build_csv="$out_dir/scale-build.csv"
 latency_csv="$out_dir/scale-latency.csv"
+neighbours_csv="$out_dir/scale-neighbours.csv"
 
 if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
 
-cargo build --release --quiet --bin books --bin api-v1-books-id --example scale_latency
+cargo build --release --quiet --bin books --bin api-v1-books-id --example scale_latency --example neighbours_scale
 bin="$target/release"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -57,6 +64,7 @@ mkdir -p "$out_dir" "$work_root"
 run="$(date -u +%Y-%m-%dT%H:%MZ) $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src examples || echo +dirty) $(nproc) cores"
 echo "n,run,synth_s,csv_bytes,db_bytes,similar,read_csv_s,sort_hash_s,insert_s,fts_s,trigram_s,similar_s,analyze_s,vacuum_s,build_total_s,cold_start_median_ms,cold_start_p90_ms" >"$build_csv"
 echo "n,endpoint,path,mode,requests,p50_ms,p99_ms,requests_per_s" >"$latency_csv"
+echo "n,run,index_s,neighbours_s,sample,top5_kept,top5_score_ratio" >"$neighbours_csv"
 
 server=""
 cleanup() {
@@ -95,6 +103,12 @@ for n in "${sizes[@]}"; do
   phase() { sed -E "s/.*$1 ([0-9.]+) s.*/\1/" <<<"$timings"; }
   if [ "$similar" = computed ]; then similar_s=$(phase 'similar books'); else similar_s=""; fi
   build_row="$n,$run,$synth_s,$(stat -c %s "$csv"),$(stat -c %s "$db"),$similar,$(phase 'read csv'),$(phase 'sort and hash'),$(phase 'insert'),$(phase 'fts index'),$(phase 'trigram index'),$similar_s,$(phase 'analyze and commit'),$(phase 'vacuum'),$(phase 'total')"
+  if [ "$similar" = computed ]; then
+    quality=$("$bin/examples/neighbours_scale" "$csv" "$neighbour_sample")
+    echo "neighbours: $quality" >&2
+    field() { sed -E "s/.*$1=([0-9.]+).*/\1/" <<<"$quality"; }
+    echo "$n,$run,$(field index_s),$(field neighbours_s),$(field sample),$(field top5_kept),$(field top5_score_ratio)" >>"$neighbours_csv"
+  fi
   rm -f "$csv"
 
   # Cold start, as scripts/bench-api.sh measures it. The file is in the
@@ -191,4 +205,4 @@ PY
 done
 
 python3 scripts/scale-chart.py "$build_csv" "$latency_csv" docs/scale.svg
-echo "wrote $build_csv, $latency_csv and docs/scale.svg" >&2
+echo "wrote $build_csv, $neighbours_csv, $latency_csv and docs/scale.svg" >&2
