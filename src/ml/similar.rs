@@ -123,7 +123,8 @@ pub struct SimilarityIndex<'a> {
 /// One thread's working memory for [`SimilarityIndex::neighbours_of`].
 pub struct Scratch {
     sums: Vec<f64>,
-    /// `touched_by[j] == i + 1` when book j shares a read term with book i.
+    /// `touched_by[j] == i + 1` while book j shares a read term with book
+    /// i; 0 between calls.
     touched_by: Vec<u32>,
     touched: Vec<u32>,
     /// Partial sums with book positions, when not every term was read.
@@ -412,10 +413,6 @@ impl<'a> SimilarityIndex<'a> {
                 score: score(self.vector(j as usize).dot(dense)),
             }));
         }
-        for &j in touched.iter() {
-            sums[j as usize] = 0.0;
-        }
-        touched.clear();
         // Books sharing no read term: the first k by id, which are all a
         // zero score can rank (exactly 0 when every term was read).
         candidates.extend(
@@ -431,6 +428,12 @@ impl<'a> SimilarityIndex<'a> {
                     },
                 }),
         );
+        // Left clean for the next call, whichever book it is for.
+        for &j in touched.iter() {
+            sums[j as usize] = 0.0;
+            touched_by[j as usize] = 0;
+        }
+        touched.clear();
         for &term in vector.indices {
             dense[term as usize] = 0.0;
         }
@@ -586,6 +589,8 @@ mod tests {
             assert!(own.exact, "300 books fit the default budget");
             assert_eq!(&own.list, expected);
         }
+        // The same scratch, the same book again: the same list.
+        assert_eq!(index.neighbours_of(7, 20, &mut scratch).list, exact[7].1);
         // Every posting of every book is more than a budget of 50 allows.
         let tight = SimilarityIndex::with_scan_budget(&books, 50);
         let mut scratch = tight.scratch();
